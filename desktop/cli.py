@@ -1,0 +1,357 @@
+"""Command line front end: argparse in, engine calls, text or JSON out.
+
+Boot order for every command: settings -> logging -> storage -> engine -> command.
+User mistakes (KioskError) print one line to stderr and exit 2; nothing else is caught.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from .config import Settings, load_settings
+from .engine.errors import DuplicateFaceError, KioskError
+from .logging_setup import setup_logging
+
+log = logging.getLogger("desktop.cli")
+
+
+# ----------------------------------------------------------------------------- helpers
+def _progress(desc: str, total: int) -> Callable[[int, int], None]:
+    """A tqdm bar on stderr driven by (done, total) callbacks."""
+    from tqdm import tqdm
+    bar = tqdm(total=total, desc=desc, unit="photo", file=sys.stderr, leave=False)
+
+    def update(done: int, _total: int) -> None:
+        bar.total = _total
+        bar.n = done
+        bar.refresh()
+        if done >= _total:
+            bar.close()
+    return update
+
+
+def _engine(settings: Settings, **kwargs):
+    from .engine.recognizer import FaceEngine
+    return FaceEngine(settings, **kwargs)
+
+
+def _models(settings: Settings):
+    from .engine.recognizer import Models
+    return Models(settings)
+
+
+def _images(paths: list[str]) -> Iterator[tuple[str, object]]:
+    """(path, RGB array or the KioskError explaining why not) for each path."""
+    from .engine.images import load_image
+    for path in paths:
+        try:
+            yield path, load_image(path)
+        except KioskError as exc:
+            yield path, exc
+
+
+def _print_json(obj: object) -> None:
+    print(json.dumps(obj, ensure_ascii=False), flush=True)
+
+
+# ----------------------------------------------------------------------------- commands
+def cmd_enroll(settings: Settings, args: argparse.Namespace) -> int:
+    engine = _engine(settings)
+    images, failed = [], []
+    for path, image in _images(args.images):
+        (failed if isinstance(image, KioskError) else images).append((path, image))
+    report = None
+    if images:
+        report = engine.enroll(args.name, images, force=args.force)
+    for _, error in failed:
+        print(f"skipped {error}", file=sys.stderr)
+    for source, reason in (report.skipped if report else []):
+        print(f"skipped {source}: {reason}", file=sys.stderr)
+    if not report:
+        raise KioskError(f"no readable image to enroll for {args.name}")
+    print(f"enrolled {report.person.name}: {report.added} new sample(s), "
+          f"{report.person.samples} in total")
+    return 0
+
+
+def cmd_enroll_folder(settings: Settings, args: argparse.Namespace) -> int:
+    from .engine.enrollment import enroll_folder
+    engine = _engine(settings)
+    summary = enroll_folder(engine, Path(args.folder), force=args.force,
+                            progress=_progress("enrolling", 0))
+    print(summary.describe())
+    return 0 if summary.people else 1
+
+
+def cmd_identify(settings: Settings, args: argparse.Namespace) -> int:
+    engine = _engine(settings)
+    for path, image in _images(args.images):
+        if isinstance(image, KioskError):
+            if args.json:
+                _print_json({"image": path, "error": str(image)})
+            else:
+                print(f"{path}: error: {image}")
+            continue
+        results = engine.identify(image)
+        if args.json:
+            _print_json({"image": path, "faces": [r.to_json() for r in results]})
+            continue
+        print(f"{path}: {len(results)} face(s)")
+        for r in results:
+            box = ", ".join(f"{v:.0f}" for v in r.box)
+            who = r.match.name or "Unknown"
+            hint = f" (closest: {r.match.candidate})" if not r.match.name and r.match.candidate else ""
+            print(f"  [{box}] {who}{hint} similarity {r.match.similarity:.3f}")
+    return 0
+
+
+def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
+    from .engine.images import load_image
+    engine = _engine(settings)
+    result = engine.verify(load_image(args.image_a), load_image(args.image_b))
+    if args.json:
+        _print_json(result.to_json())
+    else:
+        verdict = "same person" if result.same else "different people"
+        print(f"similarity {result.similarity:.3f}  distance {result.distance:.3f}  "
+              f"threshold {result.threshold:.3f}  -> {verdict}")
+    return 0 if result.same else 1
+
+
+def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
+    from .engine.images import load_image
+    engine = _engine(settings)
+    query, hits = engine.search(load_image(args.image), k=args.top_k)
+    if not hits:
+        print("the gallery is empty")
+    for rank, hit in enumerate(hits, 1):
+        print(f"{rank}. {hit.name}  similarity {hit.similarity:.3f}")
+    if args.plot:
+        from .engine.plotting import save_search_plot
+        save_search_plot(Path(args.plot), query, hits, engine.threshold)
+        print(f"wrote {args.plot}")
+    return 0
+
+
+def cmd_people(settings: Settings, args: argparse.Namespace) -> int:
+    engine = _engine(settings)
+    people = engine.gallery.people()
+    for p in people:
+        enrolled = time.strftime("%Y-%m-%d %H:%M", time.localtime(p.created_at))
+        print(f"{p.name}\t{p.samples} sample(s)\tenrolled {enrolled}")
+    print(f"{len(people)} people, model {engine.gallery.model.name}, "
+          f"threshold {engine.threshold:.3f}", file=sys.stderr)
+    return 0
+
+
+def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
+    engine = _engine(settings)
+    report = engine.delete(args.name, keep_attendance=args.keep_attendance or None)
+    kept = "kept (names and times only)" if report.kept_attendance else "removed"
+    print(f"deleted {report.name}: {report.samples} face sample(s) with their crops and index "
+          f"entries; {report.checkins} check-in(s) and {report.presence_days} attendance "
+          f"day(s) {kept}")
+    return 0
+
+
+def cmd_rename(settings: Settings, args: argparse.Namespace) -> int:
+    person = _engine(settings).gallery.rename(args.old, args.new)
+    print(f"renamed to {person.name}")
+    return 0
+
+
+def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
+    from .engine.evaluation import evaluate
+    models = _models(settings)
+    threshold = settings.threshold
+    if threshold is None and settings.db_path.exists():
+        threshold = _engine(settings, models=models).threshold
+    result = evaluate(models, settings, Path(args.folder), k=args.k,
+                      strangers=Path(args.strangers) if args.strangers else None,
+                      threshold=threshold, progress=_progress("evaluating", 0))
+    if args.json:
+        _print_json(result.to_json())
+        return 0
+    print(f"enrolled {result.enrolled_people} people from {result.enrolled_photos} photos "
+          f"(K={args.k}); {result.genuine_probes} genuine and {result.impostor_probes} "
+          f"impostor probes; {len(result.skipped)} photos skipped")
+    print(f"rank-1 identification   {result.rank1:7.2%}")
+    print(f"at threshold {result.threshold:.3f}, margin {result.margin:.2f}:")
+    print(f"  false-accept rate     {result.false_accept_rate:7.2%}")
+    print(f"  false-reject rate     {result.false_reject_rate:7.2%}")
+    print(f"  misidentified         {result.misidentification_rate:7.2%}")
+    for fpir, (fnir, t) in result.fnir_at_fpir.items():
+        print(f"FNIR at FPIR {fpir:4.0%}       {fnir:7.2%}  (threshold {t:.3f})")
+    return 0
+
+
+def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
+    from .engine.evaluation import calibrate
+    engine = _engine(settings)
+    threshold, result = calibrate(engine.models, settings, Path(args.folder),
+                                  target_far=args.target_far, k=args.k,
+                                  strangers=Path(args.strangers) if args.strangers else None,
+                                  progress=_progress("calibrating", 0))
+    fnir = result.fnir_at_fpir[args.target_far][0]
+    print(f"threshold {threshold:.3f} gives {args.target_far:.1%} false accepts and "
+          f"{fnir:.2%} false non-matches on {result.genuine_probes} genuine / "
+          f"{result.impostor_probes} impostor probes")
+    if args.dry_run:
+        return 0
+    engine.gallery.set_threshold(threshold)
+    print(f"saved as the threshold of {settings.db_path}")
+    return 0
+
+
+def cmd_reembed(settings: Settings, args: argparse.Namespace) -> int:
+    engine = _engine(settings, allow_model_mismatch=True)
+    count = engine.reembed(progress=_progress("re-embedding", len(engine.gallery.crops())))
+    print(f"re-embedded {count} sample(s) with {engine.gallery.model.name}; "
+          f"threshold reset to {engine.threshold:.3f}")
+    return 0
+
+
+def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
+    from .engine.attendance import Attendance, day_of, parse_day
+    from .engine.database import Database
+    attendance = Attendance(Database(settings.db_path), retention_days=settings.retention_days)
+    if args.action == "today":
+        today = day_of(time.time())
+        rows = attendance.day(today)
+        for row in rows:
+            print(f"{row.name}\tfirst in {time.strftime('%H:%M:%S', time.localtime(row.first_in))}"
+                  f"\tlast seen {time.strftime('%H:%M:%S', time.localtime(row.last_seen))}")
+        print(f"{today}: {len(rows)} people checked in, {attendance.visitors(today)} unknown "
+              f"visitor(s)", file=sys.stderr)
+        return 0
+    first = args.date_from or day_of(time.time())
+    last = args.date_to or first
+    if parse_day(first) > parse_day(last):
+        raise KioskError(f"--from {first} is after --to {last}")
+    count = attendance.export_csv(first, last, Path(args.out))
+    print(f"wrote {count} row(s) for {first}..{last} to {args.out}")
+    return 0
+
+
+def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
+    from .server import serve
+    serve(settings)
+    return 0
+
+
+def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
+    from .bench import run_bench
+    return run_bench(settings, args)
+
+
+def cmd_window(settings: Settings, args: argparse.Namespace) -> int:
+    from .gui.app import run_app
+    return run_app(settings)
+
+
+# ----------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", metavar="DIR", help="database folder (default faces_db/, "
+                        "or $FACE_KIOSK_DB)")
+    common.add_argument("--weights", metavar="PATH|NAME",
+                        help="FaceNet weights: vggface2 (default), casia-webface, or a "
+                             "state_dict file ($FACENET_WEIGHTS)")
+    common.add_argument("--device", help="auto (default), cpu or cuda:N")
+    common.add_argument("--threshold", type=float,
+                        help="cosine similarity needed for a match (default: the database's)")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+
+    parser = argparse.ArgumentParser(
+        prog="main.py", parents=[common],
+        description="Face-recognition reception kiosk. Without a command, opens the window.")
+    parser.add_argument("--source", help="camera index, video file, image folder or stream URL")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, func, help_: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, parents=[common], help=help_, description=help_)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("run", cmd_window, "open the kiosk window (the default)")
+    p.add_argument("--source", help="camera index, video file, image folder or stream URL")
+    p = add("enroll", cmd_enroll, "enroll a person from one or more photos")
+    p.add_argument("name")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--force", action="store_true", help="enroll even if the face matches "
+                   "someone else")
+    p = add("enroll-folder", cmd_enroll_folder, "enroll DIR/<person>/<photos> with progress")
+    p.add_argument("folder", metavar="DIR")
+    p.add_argument("--force", action="store_true")
+    p = add("identify", cmd_identify, "name every face in every image")
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--json", action="store_true", help="one JSON object per image and line")
+    p = add("verify", cmd_verify, "1:1: are two photos the same person? (exit 0 if so)")
+    p.add_argument("image_a", metavar="IMAGE_A")
+    p.add_argument("image_b", metavar="IMAGE_B")
+    p.add_argument("--json", action="store_true")
+    p = add("search", cmd_search, "top-k most similar enrolled people")
+    p.add_argument("image", metavar="IMAGE")
+    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--plot", metavar="OUT.jpg", help="save the query beside its matches")
+    add("people", cmd_people, "list enrolled people")
+    p = add("delete", cmd_delete, "delete a person and all of their biometric data")
+    p.add_argument("name")
+    p.add_argument("--keep-attendance", action="store_true",
+                   help="keep their check-in names and times (default: remove them)")
+    p = add("rename", cmd_rename, "rename an enrolled person")
+    p.add_argument("old")
+    p.add_argument("new")
+    for name, func, help_ in (
+            ("evaluate", cmd_evaluate, "accuracy on DIR/<person>/<photos>"),
+            ("calibrate", cmd_calibrate, "pick the threshold for a target false-accept rate")):
+        p = add(name, func, help_)
+        p.add_argument("folder", metavar="DIR")
+        p.add_argument("-k", type=int, default=3, help="photos enrolled per person (default 3)")
+        p.add_argument("--strangers", metavar="DIR",
+                       help="extra photos of people not in DIR (impostor probes)")
+        if name == "evaluate":
+            p.add_argument("--json", action="store_true")
+        else:
+            p.add_argument("--target-far", type=float, default=0.01)
+            p.add_argument("--dry-run", action="store_true", help="print, do not save")
+    add("reembed", cmd_reembed, "re-embed stored face crops with the loaded weights")
+    p = add("attendance", cmd_attendance, "attendance: today's list, or a CSV export")
+    p.add_argument("action", choices=("today", "export"))
+    p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")
+    p.add_argument("--to", dest="date_to", metavar="YYYY-MM-DD")
+    p.add_argument("--out", metavar="FILE.csv", default="attendance.csv")
+    p = add("serve", cmd_serve, "HTTP recognition service over the same database")
+    p.add_argument("--host", help="bind address (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 8000)")
+    p.add_argument("--token", dest="api_token", help="bearer token (or $FACE_KIOSK_TOKEN)")
+    p = add("bench", cmd_bench, "print where the time goes (stages, live loop, index scale)")
+    p.add_argument("--video", help="video file for the live-loop figures")
+    p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    func = getattr(args, "func", cmd_window)
+    overrides = {key: getattr(args, key, None)
+                 for key in ("weights", "device", "threshold", "source", "host", "port",
+                             "api_token")}
+    try:
+        settings = load_settings(args.db, **overrides)
+        setup_logging(args.verbose, settings.log_path)
+        log.debug("command %s, settings %s", getattr(args, "command", None), settings)
+        return func(settings, args)
+    except DuplicateFaceError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    except KioskError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

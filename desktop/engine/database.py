@@ -1,0 +1,182 @@
+"""The SQLite file that is the single source of truth for people, samples and attendance.
+
+Every write is one transaction in WAL mode with synchronous=FULL, so a crash at any moment
+leaves either the old or the new state. secure_delete overwrites deleted rows, so a
+deleted person's crops and name do not linger in free pages.
+"""
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .errors import DatabaseError
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS people (
+    id         INTEGER PRIMARY KEY,
+    name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS samples (
+    id         INTEGER PRIMARY KEY,
+    person_id  INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+    embedding  BLOB NOT NULL,
+    crop       BLOB NOT NULL,
+    source     TEXT NOT NULL,
+    model_id   TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS samples_person ON samples(person_id);
+CREATE TABLE IF NOT EXISTS checkins (
+    id         INTEGER PRIMARY KEY,
+    person_id  INTEGER REFERENCES people(id) ON DELETE SET NULL,
+    name       TEXT NOT NULL,
+    ts         REAL NOT NULL,
+    day        TEXT NOT NULL,
+    similarity REAL NOT NULL,
+    snapshot   BLOB
+);
+CREATE INDEX IF NOT EXISTS checkins_day ON checkins(day);
+CREATE INDEX IF NOT EXISTS checkins_person ON checkins(person_id, ts);
+CREATE TABLE IF NOT EXISTS presence (
+    id        INTEGER PRIMARY KEY,
+    person_id INTEGER REFERENCES people(id) ON DELETE SET NULL,
+    name      TEXT NOT NULL,
+    day       TEXT NOT NULL,
+    first_in  REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    UNIQUE (person_id, day)
+);
+CREATE INDEX IF NOT EXISTS presence_day ON presence(day);
+CREATE TABLE IF NOT EXISTS visitors (
+    id       INTEGER PRIMARY KEY,
+    ts       REAL NOT NULL,
+    day      TEXT NOT NULL,
+    snapshot BLOB
+);
+CREATE INDEX IF NOT EXISTS visitors_day ON visitors(day);
+"""
+
+
+def _explain(exc: sqlite3.Error, path: Path) -> DatabaseError:
+    text = str(exc)
+    if "disk is full" in text or "disk I/O" in text:
+        return DatabaseError(f"{path}: the disk is full or failing ({text}); nothing was saved, "
+                             "the database is unchanged")
+    if "not a database" in text or "malformed" in text:
+        return DatabaseError(f"{path} is damaged ({text}). Move it aside and restore a backup "
+                             "or start a new database folder with --db")
+    if "locked" in text or "busy" in text:
+        return DatabaseError(f"{path} is locked by another program ({text}); try again")
+    if "readonly" in text:
+        return DatabaseError(f"{path} is read-only ({text})")
+    return DatabaseError(f"{path}: {text}")
+
+
+class Database:
+    """A thread-safe connection with explicit transactions and user-readable errors."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DatabaseError(f"cannot create database folder {self.path.parent}: {exc}") from None
+        self._lock = threading.RLock()
+        try:
+            self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
+                                         check_same_thread=False)
+            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
+                           "secure_delete=ON", "busy_timeout=30000"):
+                self._conn.execute(f"PRAGMA {pragma}")
+            problem = self._conn.execute("PRAGMA quick_check").fetchone()[0]
+            if problem != "ok":
+                raise sqlite3.DatabaseError(f"database disk image is malformed: {problem}")
+            with self.transaction() as cur:
+                cur.executescript_safe(SCHEMA)
+                cur.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                            (str(SCHEMA_VERSION),))
+        except sqlite3.Error as exc:
+            raise _explain(exc, self.path) from None
+
+    @contextmanager
+    def transaction(self) -> Iterator["_Cursor"]:
+        """BEGIN IMMEDIATE ... COMMIT; any exception rolls back and nothing is written."""
+        with self._lock:
+            try:
+                self._conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise _explain(exc, self.path) from None
+            try:
+                yield _Cursor(self._conn)
+                self._conn.execute("COMMIT")
+            except BaseException as exc:
+                try:
+                    self._conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+                if isinstance(exc, sqlite3.Error):
+                    raise _explain(exc, self.path) from None
+                raise
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise _explain(exc, self.path) from None
+
+    def data_version(self) -> int:
+        """Changes when *another* connection commits: cheap cross-process change detection."""
+        return self.query("PRAGMA data_version")[0][0]
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        rows = self.query("SELECT value FROM meta WHERE key = ?", (key,))
+        return rows[0][0] if rows else default
+
+    def checkpoint(self) -> None:
+        """Fold the WAL into the main file and truncate it (used after deletions)."""
+        with self._lock:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as exc:
+                log.warning("WAL checkpoint failed: %s", exc)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+class _Cursor:
+    """The subset of a cursor used inside transactions (executescript would COMMIT)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
+        return self._conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: list[tuple]) -> sqlite3.Cursor:
+        return self._conn.executemany(sql, rows)
+
+    def executescript_safe(self, script: str) -> None:
+        for statement in script.split(";"):
+            if statement.strip():
+                self._conn.execute(statement)
+
+    def set_meta(self, key: str, value: object) -> None:
+        self._conn.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
+                           "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           (key, str(value)))

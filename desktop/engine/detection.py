@@ -1,0 +1,86 @@
+"""MTCNN face detection: every face with its box, probability and five landmarks."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import torch
+from facenet_pytorch import MTCNN
+
+from ..config import DEFAULTS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Detection:
+    box: tuple[float, float, float, float]
+    """x1, y1, x2, y2 in pixels of the image that was passed in."""
+    prob: float
+    landmarks: np.ndarray
+    """5x2: left eye, right eye, nose, mouth left, mouth right."""
+
+    @property
+    def width(self) -> float:
+        return self.box[2] - self.box[0]
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+    @property
+    def area(self) -> float:
+        return max(self.width, 0.0) * max(self.height, 0.0)
+
+
+def pick_device(device: str = DEFAULTS.device) -> torch.device:
+    if device == "auto":
+        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class FaceDetector:
+    """Wraps facenet-pytorch's MTCNN; one image per call (numpy 2 breaks mixed batches)."""
+
+    def __init__(self, *, min_face_size: int = DEFAULTS.min_face_size,
+                 thresholds: tuple[float, float, float] = DEFAULTS.det_thresholds,
+                 min_prob: float = DEFAULTS.min_det_prob,
+                 max_side: int = DEFAULTS.detect_max_side,
+                 device: str = DEFAULTS.device) -> None:
+        self.device = pick_device(device)
+        self.min_face_size = min_face_size
+        self.min_prob = min_prob
+        self.max_side = max_side
+        self._mtcnn = MTCNN(keep_all=True, min_face_size=min_face_size,
+                            thresholds=list(thresholds), select_largest=False,
+                            post_process=False, device=self.device)
+
+    def detect(self, rgb: np.ndarray, max_side: int | None = None) -> list[Detection]:
+        """Faces in an RGB uint8 image, largest first.
+
+        Large images are downscaled to ``max_side`` for detection, which is where most of
+        MTCNN's time goes; boxes and landmarks are scaled back to the input's pixels.
+        """
+        limit = max_side or self.max_side
+        height, width = rgb.shape[:2]
+        scale = min(1.0, limit / max(height, width))
+        small = rgb if scale == 1.0 else cv2.resize(
+            rgb, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+        boxes, probs, points = self._mtcnn.detect(small, landmarks=True)
+        if boxes is None:
+            return []
+        faces = []
+        for box, prob, pts in zip(boxes, probs, points):
+            if prob is None or prob < self.min_prob:
+                continue
+            x1, y1, x2, y2 = (float(v) / scale for v in box)
+            x1, y1 = max(0.0, x1), max(0.0, y1)
+            x2, y2 = min(float(width), x2), min(float(height), y2)
+            if x2 - x1 < 2 or y2 - y1 < 2:
+                continue
+            faces.append(Detection((x1, y1, x2, y2), float(prob),
+                                   np.asarray(pts, dtype=np.float32) / scale))
+        faces.sort(key=lambda f: f.area, reverse=True)
+        return faces

@@ -1,0 +1,116 @@
+"""FaceNet (InceptionResnetV1) embeddings, and where its weights come from."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from facenet_pytorch import InceptionResnetV1
+
+from ..config import DEFAULTS
+from .detection import pick_device
+from .errors import WeightsUnavailableError
+
+log = logging.getLogger(__name__)
+
+PRETRAINED_URLS = {
+    "vggface2": "https://github.com/timesler/facenet-pytorch/releases/download/v2.2.9/"
+                "20180402-114759-vggface2.pt",
+    "casia-webface": "https://github.com/timesler/facenet-pytorch/releases/download/v2.2.9/"
+                     "20180408-102900-casia-webface.pt",
+}
+EMBEDDING_DIM = 512
+
+
+def checkpoint_dir() -> Path:
+    """Where torch.hub (and facenet-pytorch) keep downloaded weights."""
+    return Path(torch.hub.get_dir()).parent / "checkpoints"
+
+
+def resolve_weights(spec: str) -> Path:
+    """A state_dict file for ``spec``: an existing path, or a pretrained name (downloaded once).
+
+    Raises WeightsUnavailableError with the file name, the folder and the --weights
+    alternative when the download is impossible.
+    """
+    if spec not in PRETRAINED_URLS:
+        path = Path(spec).expanduser()
+        if path.is_file():
+            return path
+        raise WeightsUnavailableError(
+            f"FaceNet weights file not found: {path}. Pass --weights with a state_dict file "
+            f"or one of: {', '.join(PRETRAINED_URLS)}.")
+    url = PRETRAINED_URLS[spec]
+    target = checkpoint_dir() / os.path.basename(url)
+    if target.is_file():
+        return target
+    log.info("Downloading FaceNet %s weights to %s", spec, target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        torch.hub.download_url_to_file(url, str(target), progress=True)
+    except Exception as exc:  # no network, proxy, disk full: all end the same way
+        raise WeightsUnavailableError(
+            f"The FaceNet '{spec}' weights are not on this machine and could not be downloaded "
+            f"({type(exc).__name__}: {exc}).\n"
+            f"  Either put the file {target.name} into {target.parent}/\n"
+            f"  (from {url}),\n"
+            f"  or pass --weights PATH (or set FACENET_WEIGHTS) to a FaceNet state_dict file."
+        ) from None
+    return target
+
+
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """Identifies the network that produced a set of embeddings."""
+    name: str
+    """The weights file's stem, e.g. 20180408-102900-casia-webface-features."""
+    model_id: str
+    """'facenet:' plus the first 16 hex digits of the weights file's sha256."""
+
+
+class FaceEmbedder:
+    """160x160 RGB crops in, L2-normalised 512-d float32 vectors out."""
+
+    def __init__(self, *, weights: str = DEFAULTS.weights, device: str = DEFAULTS.device,
+                 batch_size: int = 32, torch_threads: int = DEFAULTS.torch_threads) -> None:
+        path = resolve_weights(weights)
+        if torch_threads > 0:
+            torch.set_num_threads(torch_threads)
+        self.device = pick_device(device)
+        self.batch_size = batch_size
+        self.info = ModelInfo(name=path.stem.removesuffix(".pt"),
+                              model_id="facenet:" + file_digest(path)[:16])
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = {k: v for k, v in state.items() if not k.startswith("logits.")}
+        model = InceptionResnetV1(pretrained=None, classify=False)
+        model.load_state_dict(state, strict=True)
+        self.model = model.eval().to(self.device)
+        log.info("FaceNet %s (%s) on %s, %d torch threads", self.info.name,
+                 self.info.model_id, self.device, torch.get_num_threads())
+
+    def embed(self, crops: list[np.ndarray] | np.ndarray) -> np.ndarray:
+        """Embed RGB uint8 crops (N x 160 x 160 x 3); returns N x 512."""
+        if len(crops) == 0:
+            return np.zeros((0, EMBEDDING_DIM), np.float32)
+        batch = np.ascontiguousarray(np.stack(crops) if isinstance(crops, list) else crops)
+        out = []
+        with torch.inference_mode():
+            for start in range(0, len(batch), self.batch_size):
+                chunk = torch.from_numpy(batch[start:start + self.batch_size]).to(self.device)
+                chunk = (chunk.permute(0, 3, 1, 2).float() - 127.5) / 128.0
+                out.append(self.model(chunk).cpu().numpy())
+        vectors = np.concatenate(out).astype(np.float32)
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12
+        return vectors

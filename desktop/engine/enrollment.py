@@ -1,0 +1,71 @@
+"""Bulk enrollment of DIR/<person>/<photos>, with a summary of what was skipped and why."""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DuplicateFaceError, FaceCountError, ImageError, KioskError
+from .images import IMAGE_SUFFIXES, load_image
+from .recognizer import FaceEngine, subject_face
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FolderSummary:
+    people: dict[str, int] = field(default_factory=dict)
+    """Person -> samples added."""
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)
+    """(file, category, detail); category is one of: unreadable, no face, several faces,
+    duplicate, not an image."""
+
+    def describe(self) -> str:
+        lines = [f"enrolled {sum(self.people.values())} photo(s) of {len(self.people)} people"]
+        counts = Counter(category for _, category, _ in self.skipped)
+        if counts:
+            lines.append("skipped " + ", ".join(f"{n} {c}" for c, n in counts.most_common()) + ":")
+            lines += [f"  {path}: {detail}" for path, _, detail in self.skipped]
+        return "\n".join(lines)
+
+
+def _category(exc: KioskError) -> str:
+    if isinstance(exc, ImageError):
+        return "unreadable"
+    if isinstance(exc, FaceCountError):
+        return "no face" if "no face" in str(exc) else "several faces"
+    return "duplicate" if isinstance(exc, DuplicateFaceError) else "error"
+
+
+def enroll_folder(engine: FaceEngine, root: Path, *, force: bool = False,
+                  progress: Callable[[int, int], None] | None = None) -> FolderSummary:
+    """Enroll each sub-folder as one person; a bad photo never stops the run."""
+    if not root.is_dir():
+        raise KioskError(f"{root} is not a folder")
+    folders = sorted(d for d in root.iterdir() if d.is_dir())
+    if not folders:
+        raise KioskError(f"{root} has no <person>/ sub-folders")
+    jobs = [(d.name, f) for d in folders for f in sorted(d.iterdir()) if f.is_file()]
+    summary = FolderSummary()
+    crops: dict[str, list] = {}
+    for done, (name, path) in enumerate(jobs, 1):
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            summary.skipped.append((str(path), "not an image", "unsupported file type"))
+        else:
+            try:
+                crops.setdefault(name, []).append(
+                    (subject_face(engine.faces(load_image(path))).crop, str(path)))
+            except (ImageError, FaceCountError) as exc:
+                summary.skipped.append((str(path), _category(exc), str(exc)))
+        if progress:
+            progress(done, len(jobs))
+    for name, pairs in crops.items():
+        try:
+            person = engine.enroll_crops(name, [c for c, _ in pairs], [s for _, s in pairs],
+                                         force=force)
+            summary.people[person.name] = len(pairs)
+        except DuplicateFaceError as exc:
+            summary.skipped += [(source, "duplicate", str(exc)) for _, source in pairs]
+    return summary

@@ -1,0 +1,80 @@
+"""Turn files and uploads of any common format into RGB uint8 arrays, or a clear error."""
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from .errors import ImageError
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".pbm", ".gif",
+                  ".tif", ".tiff", ".webp"}
+
+
+def is_image_file(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in IMAGE_SUFFIXES
+
+
+def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarray:
+    """Decode a path or bytes to an RGB array, honouring EXIF rotation.
+
+    Raises ImageError naming the file for missing, empty, truncated or non-image input.
+    """
+    label = name or (str(source) if not isinstance(source, bytes) else "upload")
+    try:
+        if isinstance(source, bytes):
+            if not source:
+                raise ImageError(f"{label}: empty upload, not an image")
+            image = Image.open(io.BytesIO(source))
+        else:
+            path = Path(source)
+            if not path.exists():
+                raise ImageError(f"{label}: no such file")
+            if path.is_dir():
+                raise ImageError(f"{label}: is a folder, not an image")
+            if path.stat().st_size == 0:
+                raise ImageError(f"{label}: empty file (0 bytes), not an image")
+            image = Image.open(path)
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        return to_rgb(image)
+    except ImageError:
+        raise
+    except UnidentifiedImageError:
+        raise ImageError(f"{label}: not an image format that can be read") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"{label}: image too large ({exc})") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"{label}: damaged or truncated image ({exc})") from None
+
+
+def to_rgb(image: Image.Image) -> np.ndarray:
+    """Any PIL mode (L, LA, P, RGBA, CMYK, 16-bit grey) to a contiguous RGB uint8 array."""
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
+        array = np.asarray(image, dtype=np.float32)
+        top = float(array.max()) or 1.0
+        grey = np.clip(array * (255.0 / top), 0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.stack([grey] * 3, axis=-1))
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return np.ascontiguousarray(np.asarray(image.convert("RGB")))
+
+
+def encode_jpeg(rgb: np.ndarray, quality: int = 92) -> bytes:
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
+                           [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ImageError("could not encode image as JPEG")
+    return buf.tobytes()
+
+
+def decode_jpeg(data: bytes) -> np.ndarray:
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if bgr is None:
+        raise ImageError("stored face crop is damaged")
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)

@@ -1,0 +1,242 @@
+"""The engine facade: photos in, identities out. Every front end calls this class.
+
+Models (MTCNN + FaceNet) are loaded once into ``Models`` and may be shared by several
+engines (tests open many databases with one set of models).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config import Settings
+from .alignment import crop_face
+from .attendance import Attendance
+from .database import Database
+from .detection import Detection, FaceDetector
+from .embedding import FaceEmbedder
+from .errors import DuplicateFaceError, FaceCountError, KioskError
+from .gallery import DeleteReport, Gallery, Person
+from .images import decode_jpeg
+from .matching import Match, decide
+
+log = logging.getLogger(__name__)
+
+SUBJECT_AREA_RATIO = 2.0
+"""In an enrollment photo the subject's face must be this many times larger than any other."""
+
+
+@dataclass
+class Face:
+    """A detected face and its FaceNet crop."""
+    detection: Detection
+    crop: np.ndarray
+
+
+@dataclass(frozen=True)
+class FaceResult:
+    box: tuple[float, float, float, float]
+    det_prob: float
+    match: Match
+
+    def to_json(self) -> dict:
+        return {"box": [round(v, 1) for v in self.box], "name": self.match.name,
+                "candidate": self.match.candidate,
+                "similarity": round(self.match.similarity, 4), "det_prob": round(self.det_prob, 4)}
+
+
+@dataclass(frozen=True)
+class Verification:
+    similarity: float
+    distance: float
+    same: bool
+    threshold: float
+
+    def to_json(self) -> dict:
+        return {"similarity": round(self.similarity, 4), "distance": round(self.distance, 4),
+                "same": self.same, "threshold": self.threshold}
+
+
+@dataclass
+class SearchHit:
+    name: str
+    similarity: float
+    thumbnail: np.ndarray | None
+
+
+@dataclass
+class EnrollReport:
+    person: Person | None
+    added: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    """(source, reason) for every photo that was not used."""
+
+
+class Models:
+    """MTCNN and FaceNet, loaded once per process."""
+
+    def __init__(self, settings: Settings) -> None:
+        started = time.perf_counter()
+        self.detector = FaceDetector(min_face_size=settings.min_face_size,
+                                     thresholds=settings.det_thresholds,
+                                     min_prob=settings.min_det_prob,
+                                     max_side=settings.detect_max_side, device=settings.device)
+        self.embedder = FaceEmbedder(weights=settings.weights, device=settings.device,
+                                     torch_threads=settings.torch_threads)
+        self.load_seconds = time.perf_counter() - started
+
+
+def subject_face(faces: list[Face]) -> Face:
+    """The one face an enrollment photo is about, or FaceCountError.
+
+    A photo with a small bystander is still a portrait; two similar faces are ambiguous.
+    """
+    if not faces:
+        raise FaceCountError("no face found")
+    if len(faces) > 1 and faces[0].detection.area < SUBJECT_AREA_RATIO * faces[1].detection.area:
+        raise FaceCountError(f"{len(faces)} faces of similar size; use a photo of one person")
+    return faces[0]
+
+
+class FaceEngine:
+    """Detection, crops, embeddings, gallery and attendance behind one object."""
+
+    def __init__(self, settings: Settings, models: Models | None = None, *,
+                 allow_model_mismatch: bool = False) -> None:
+        self.settings = settings
+        self.models = models or Models(settings)
+        self.db = Database(settings.db_path)
+        self.gallery = Gallery(self.db, self.models.embedder.info,
+                               allow_model_mismatch=allow_model_mismatch)
+        self.attendance = Attendance(self.db, cooldown_minutes=settings.cooldown_minutes,
+                                     retention_days=settings.retention_days,
+                                     store_checkin_snapshots=settings.store_checkin_snapshots,
+                                     store_visitor_snapshots=settings.store_visitor_snapshots)
+        self._infer = threading.Lock()  # two cores: concurrent inference only thrashes
+
+    def close(self) -> None:
+        self.db.close()
+
+    # ------------------------------------------------------------ thresholds
+    @property
+    def threshold(self) -> float:
+        if self.settings.threshold is not None:
+            return self.settings.threshold
+        return self.gallery.threshold
+
+    @property
+    def duplicate_threshold(self) -> float:
+        return self.settings.duplicate_threshold or self.threshold
+
+    # ------------------------------------------------------------ building blocks
+    def faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
+        """Every face in the image, largest first, with its crop."""
+        with self._infer:
+            detections = self.models.detector.detect(rgb, max_side)
+        return [Face(d, crop_face(rgb, d.box, self.settings.crop_size, self.settings.crop_margin))
+                for d in detections]
+
+    def embed(self, crops: list[np.ndarray]) -> np.ndarray:
+        with self._infer:
+            return self.models.embedder.embed(crops)
+
+    def match(self, vectors: np.ndarray) -> list[Match]:
+        threshold, margin = self.threshold, self.settings.match_margin
+        return [decide(ranked, threshold, margin) for ranked in self.gallery.search(vectors, k=2)]
+
+    # ------------------------------------------------------------ recognition
+    def identify(self, rgb: np.ndarray) -> list[FaceResult]:
+        faces = self.faces(rgb)
+        matches = self.match(self.embed([f.crop for f in faces]))
+        return [FaceResult(f.detection.box, f.detection.prob, m) for f, m in zip(faces, matches)]
+
+    def verify(self, rgb_a: np.ndarray, rgb_b: np.ndarray) -> Verification:
+        """1:1 comparison of the subject faces of two photos."""
+        crops = []
+        for label, rgb in (("first", rgb_a), ("second", rgb_b)):
+            try:
+                crops.append(subject_face(self.faces(rgb)).crop)
+            except FaceCountError as exc:
+                raise FaceCountError(f"{label} image: {exc}") from None
+        a, b = self.embed(crops)
+        similarity = float(np.dot(a, b))
+        return Verification(similarity, float(np.linalg.norm(a - b)),
+                            similarity >= self.threshold, self.threshold)
+
+    def search(self, rgb: np.ndarray, k: int = 5) -> tuple[np.ndarray, list[SearchHit]]:
+        """The query's subject crop and its ``k`` most similar people with their thumbnails."""
+        face = subject_face(self.faces(rgb))
+        ranked = self.gallery.search(self.embed([face.crop]), k=k)[0]
+        hits = []
+        for name, similarity in ranked:
+            jpeg = self.gallery.thumbnail(name)
+            hits.append(SearchHit(name, similarity, decode_jpeg(jpeg) if jpeg else None))
+        return face.crop, hits
+
+    # ------------------------------------------------------------ enrollment
+    def enroll(self, name: str, images: list[tuple[str, np.ndarray]], *,
+               force: bool = False) -> EnrollReport:
+        """Enroll the subject face of each (source, image); photos without exactly one
+        subject are skipped with the reason. Raises if nothing usable remains."""
+        crops, sources, skipped = [], [], []
+        for source, rgb in images:
+            try:
+                crops.append(subject_face(self.faces(rgb)).crop)
+                sources.append(source)
+            except FaceCountError as exc:
+                skipped.append((source, str(exc)))
+        if not crops:
+            reasons = "; ".join(f"{s}: {r}" for s, r in skipped)
+            raise FaceCountError(f"nothing to enroll for {name}: {reasons}")
+        person = self.enroll_crops(name, crops, sources, force=force)
+        return EnrollReport(person, len(crops), skipped)
+
+    def enroll_crops(self, name: str, crops: list[np.ndarray], sources: list[str], *,
+                     force: bool = False) -> Person:
+        """Store ready-made crops (from photos or the live camera) as samples of ``name``.
+
+        Refuses (unless ``force``) when the faces already match a *different* person.
+        """
+        vectors = self.embed(crops)
+        self.check_duplicate(name, vectors, force=force)
+        return self.gallery.add_samples(name, vectors, crops, sources)
+
+    def check_duplicate(self, name: str, vectors: np.ndarray, *, force: bool = False) -> None:
+        worst: tuple[str, float] | None = None
+        for ranked in self.gallery.search(vectors, k=2):
+            for other, similarity in ranked:
+                if other.casefold() != name.strip().casefold() and \
+                        similarity >= self.duplicate_threshold and \
+                        (worst is None or similarity > worst[1]):
+                    worst = (other, similarity)
+        if worst is None:
+            return
+        message = (f"this face already matches {worst[0]} (similarity {worst[1]:.2f}); "
+                   f"is {name!r} the same person?")
+        if not force:
+            raise DuplicateFaceError(message + " Use --force to enroll anyway.", *worst)
+        log.warning("Enrolling %s despite: %s", name, message)
+
+    def delete(self, name: str, keep_attendance: bool | None = None) -> DeleteReport:
+        keep = (not self.settings.delete_attendance_with_person if keep_attendance is None
+                else keep_attendance)
+        return self.gallery.delete_person(name, keep_attendance=keep)
+
+    def reembed(self, progress: Callable[[int, int], None] | None = None) -> int:
+        """Re-embed every stored crop with the loaded model (after changing weights)."""
+        rows = self.gallery.crops()
+        vectors: dict[int, np.ndarray] = {}
+        for start in range(0, len(rows), 64):
+            chunk = rows[start:start + 64]
+            embedded = self.embed([decode_jpeg(crop) for _, crop in chunk])
+            vectors.update({sid: v for (sid, _), v in zip(chunk, embedded)})
+            if progress:
+                progress(min(start + 64, len(rows)), len(rows))
+        if not rows and not self.gallery.model_mismatch:
+            raise KioskError("nothing to re-embed")
+        self.gallery.replace_embeddings(vectors)
+        return len(rows)

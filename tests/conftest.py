@@ -1,0 +1,73 @@
+"""Shared fixtures: the real models loaded once per session, real photos, temp databases.
+
+Photos come from ../shared/faces (override with KIOSK_FACES); the CASIA-WebFace FaceNet
+weights from ../shared/models (override with FACENET_WEIGHTS). Tests that need them skip
+with the reason when they are absent.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+ROOT = Path(__file__).resolve().parent.parent
+FACES = Path(os.environ.get("KIOSK_FACES", ROOT.parent / "shared" / "faces"))
+WEIGHTS = Path(os.environ.get("FACENET_WEIGHTS", ROOT.parent / "shared" / "models" /
+                              "20180408-102900-casia-webface-features.pt"))
+
+needs_faces = pytest.mark.skipif(not FACES.is_dir(),
+                                 reason=f"face photos not found at {FACES} (set KIOSK_FACES)")
+
+
+def person_photos(name: str) -> list[Path]:
+    return sorted((FACES / "people" / name).iterdir())
+
+
+@pytest.fixture(scope="session")
+def faces_dir() -> Path:
+    if not FACES.is_dir():
+        pytest.skip(f"face photos not found at {FACES} (set KIOSK_FACES)")
+    return FACES
+
+
+@pytest.fixture(scope="session")
+def weights_path() -> Path:
+    if not WEIGHTS.is_file():
+        pytest.skip(f"FaceNet weights not found at {WEIGHTS} (set FACENET_WEIGHTS)")
+    return WEIGHTS
+
+
+@pytest.fixture(scope="session")
+def models(weights_path):
+    """MTCNN + FaceNet (CASIA-WebFace weights), loaded once for the whole run."""
+    from desktop.config import Settings
+    from desktop.engine.recognizer import Models
+    return Models(Settings(weights=str(weights_path)))
+
+
+@pytest.fixture
+def settings(tmp_path, weights_path):
+    from desktop.config import load_settings
+    return load_settings(tmp_path / "db", weights=str(weights_path))
+
+
+@pytest.fixture
+def engine(settings, models):
+    """A FaceEngine over a fresh SQLite database in a temp dir, sharing the session models."""
+    from desktop.engine.recognizer import FaceEngine
+    eng = FaceEngine(settings, models)
+    yield eng
+    eng.close()
+
+
+@pytest.fixture(scope="session")
+def load():
+    from desktop.engine.images import load_image
+
+    def _load(path: Path) -> np.ndarray:
+        return load_image(path)
+    return _load
