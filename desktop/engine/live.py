@@ -1,0 +1,201 @@
+"""Recognition on a stream of frames: track faces so labels are steady and cheap.
+
+Per frame: detect (on a downscaled frame), match detections to the previous frame's
+tracks by box overlap, and embed only faces that need it: new tracks, tracks whose
+label is not yet confirmed, and confirmed tracks due for a re-check. A label is shown
+after ``confirm_frames`` consistent decisions, which also decides attendance: one
+check-in per person per cool-down, one visitor count per unknown track.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..config import DEFAULTS
+from .attendance import CheckIn
+from .images import encode_jpeg
+from .matching import Match
+from .recognizer import Face, FaceEngine
+
+log = logging.getLogger(__name__)
+
+UNKNOWN = "Unknown"
+
+
+@dataclass
+class Track:
+    id: int
+    face: Face
+    first_seen: float
+    votes: deque = field(default_factory=deque)
+    """The last few decisions: a name, or None for unknown."""
+    match: Match | None = None
+    label: str | None = None
+    """Confirmed label: a name, UNKNOWN, or None while still pending."""
+    labelled_at: float | None = None
+    last_embedded: float = float("-inf")
+    missed: int = 0
+    counted: bool = False
+    """Attendance (check-in or visitor count) already handled for this track."""
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        return self.face.detection.box
+
+    @property
+    def known(self) -> bool:
+        return self.label not in (None, UNKNOWN)
+
+    @property
+    def text(self) -> str:
+        """What the window draws above the box."""
+        if self.label is None:
+            return "..."
+        if self.label == UNKNOWN:
+            return UNKNOWN
+        return f"{self.label} {self.match.similarity:.2f}" if self.match else self.label
+
+
+@dataclass
+class FrameResult:
+    tracks: list[Track]
+    """Faces visible in this frame, largest first."""
+    checkins: list[CheckIn]
+    timings: dict[str, float]
+    """Milliseconds per stage: detect, embed, search, total."""
+    embedded: int
+
+
+def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+class LiveRecognizer:
+    """Stateful per-stream recogniser; call ``process`` with each frame from one thread."""
+
+    def __init__(self, engine: FaceEngine, *, confirm_frames: int = DEFAULTS.confirm_frames,
+                 recheck_seconds: float = DEFAULTS.recheck_seconds,
+                 track_iou: float = DEFAULTS.track_iou,
+                 max_missed: int = DEFAULTS.track_max_missed,
+                 detect_max_side: int = DEFAULTS.live_detect_max_side,
+                 record_attendance: bool = True) -> None:
+        self.engine = engine
+        self.confirm_frames = max(1, confirm_frames)
+        self.recheck_seconds = recheck_seconds
+        self.track_iou = track_iou
+        self.max_missed = max_missed
+        self.detect_max_side = detect_max_side
+        self.record_attendance = record_attendance
+        self.tracks: list[Track] = []
+        self._ids = itertools.count(1)
+
+    @classmethod
+    def from_settings(cls, engine: FaceEngine, **overrides) -> "LiveRecognizer":
+        s = engine.settings
+        options = dict(confirm_frames=s.confirm_frames, recheck_seconds=s.recheck_seconds,
+                       track_iou=s.track_iou, max_missed=s.track_max_missed,
+                       detect_max_side=s.live_detect_max_side)
+        options.update(overrides)
+        return cls(engine, **options)
+
+    def reset(self) -> None:
+        """Forget all tracks (new source, or the gallery changed under us)."""
+        self.tracks = []
+
+    def process(self, rgb: np.ndarray, now: float | None = None) -> FrameResult:
+        now = time.monotonic() if now is None else now
+        started = time.perf_counter()
+        faces = self.engine.faces(rgb, max_side=self.detect_max_side)
+        detected = time.perf_counter()
+        visible = self._associate(faces, now)
+
+        due = [t for t in visible if len(t.votes) < self.confirm_frames or len(set(t.votes)) > 1
+               or now - t.last_embedded >= self.recheck_seconds]
+        vectors = self.engine.embed([t.face.crop for t in due])
+        embedded = time.perf_counter()
+        matches = self.engine.match(vectors)
+        searched = time.perf_counter()
+
+        checkins = []
+        for track, match in zip(due, matches):
+            track.match = match
+            track.last_embedded = now
+            track.votes.append(match.name)
+            self._confirm(track, now)
+            checkin = self._attend(track)
+            if checkin:
+                checkins.append(checkin)
+        finished = time.perf_counter()
+        timings = {"detect": (detected - started) * 1000, "embed": (embedded - detected) * 1000,
+                   "search": (searched - embedded) * 1000, "total": (finished - started) * 1000}
+        return FrameResult(visible, checkins, timings, len(due))
+
+    # ---------------------------------------------------------------- internals
+    def _associate(self, faces: list[Face], now: float) -> list[Track]:
+        """Greedy best-overlap matching of this frame's faces to existing tracks."""
+        pairs = sorted(((iou(t.box, f.detection.box), ti, fi)
+                        for ti, t in enumerate(self.tracks) for fi, f in enumerate(faces)),
+                       reverse=True)
+        used_tracks, used_faces, visible = set(), set(), []
+        for overlap, ti, fi in pairs:
+            if overlap < self.track_iou:
+                break
+            if ti in used_tracks or fi in used_faces:
+                continue
+            used_tracks.add(ti)
+            used_faces.add(fi)
+            track = self.tracks[ti]
+            track.face = faces[fi]
+            track.missed = 0
+            visible.append(track)
+        for ti, track in enumerate(self.tracks):
+            if ti not in used_tracks:
+                track.missed += 1
+        for fi, face in enumerate(faces):
+            if fi not in used_faces:
+                track = Track(next(self._ids), face, now,
+                              votes=deque(maxlen=self.confirm_frames))
+                self.tracks.append(track)
+                visible.append(track)
+        self.tracks = [t for t in self.tracks if t.missed <= self.max_missed]
+        visible.sort(key=lambda t: t.face.detection.area, reverse=True)
+        return visible
+
+    def _confirm(self, track: Track, now: float) -> None:
+        """Change the label only when the last ``confirm_frames`` decisions agree."""
+        if len(track.votes) < self.confirm_frames or len(set(track.votes)) != 1:
+            return
+        label = track.votes[0] or UNKNOWN
+        if label != track.label:
+            if track.label is not None:
+                log.info("Track %d relabelled %s -> %s", track.id, track.label, label)
+                track.counted = False
+            track.label = label
+            track.labelled_at = now
+
+    def _attend(self, track: Track) -> CheckIn | None:
+        if not self.record_attendance or track.label is None:
+            return None
+        attendance = self.engine.attendance
+        wants_snapshot = (attendance.store_checkin_snapshots if track.known
+                          else attendance.store_visitor_snapshots)
+        snapshot = encode_jpeg(track.face.crop) if wants_snapshot and not track.counted else None
+        if track.known:
+            # every re-check moves last_seen; the cool-down keeps check-ins to one
+            checkin = attendance.record_sighting(track.label, track.match.similarity,
+                                                 snapshot=snapshot)
+            track.counted = True
+            return checkin
+        if not track.counted:
+            attendance.record_visitor(snapshot=snapshot)
+            track.counted = True
+        return None
