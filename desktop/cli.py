@@ -24,7 +24,8 @@ log = logging.getLogger("desktop.cli")
 def _progress(desc: str, total: int) -> Callable[[int, int], None]:
     """A tqdm bar on stderr driven by (done, total) callbacks."""
     from tqdm import tqdm
-    bar = tqdm(total=total, desc=desc, unit="photo", file=sys.stderr, leave=False)
+    bar = tqdm(total=total, desc=desc, unit="photo", file=sys.stderr, leave=False,
+                disable=None)  # no bar when stderr is not a terminal
 
     def update(done: int, _total: int) -> None:
         bar.total = _total

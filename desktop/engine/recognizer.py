@@ -206,19 +206,29 @@ class FaceEngine:
         return self.gallery.add_samples(name, vectors, crops, sources)
 
     def check_duplicate(self, name: str, vectors: np.ndarray, *, force: bool = False) -> None:
-        worst: tuple[str, float] | None = None
-        for ranked in self.gallery.search(vectors, k=2):
-            for other, similarity in ranked:
-                if other.casefold() != name.strip().casefold() and \
-                        similarity >= self.duplicate_threshold and \
-                        (worst is None or similarity > worst[1]):
-                    worst = (other, similarity)
-        if worst is None:
+        """Refuse faces most of which are recognised as one other person.
+
+        Per face, as recognition would decide (threshold and margin); a majority is needed
+        so that one odd photo among many does not block an enrollment.
+        """
+        own = " ".join(name.split()).casefold()
+        votes: dict[str, list[float]] = {}
+        for ranked in self.gallery.search(vectors, k=3):
+            others = [(n, s) for n, s in ranked if n.casefold() != own]
+            if others:
+                match = decide(others, self.duplicate_threshold, self.settings.match_margin)
+                if match.name:
+                    votes.setdefault(match.name, []).append(match.similarity)
+        if not votes:
             return
-        message = (f"this face already matches {worst[0]} (similarity {worst[1]:.2f}); "
-                   f"is {name!r} the same person?")
+        other, sims = max(votes.items(), key=lambda item: len(item[1]))
+        if 2 * len(sims) <= len(vectors):
+            return
+        similarity = float(np.median(sims))
+        message = (f"{len(sims)} of {len(vectors)} face(s) already match {other} (similarity "
+                   f"{similarity:.2f}); is {name!r} the same person?")
         if not force:
-            raise DuplicateFaceError(message + " Use --force to enroll anyway.", *worst)
+            raise DuplicateFaceError(message + " Use --force to enroll anyway.", other, similarity)
         log.warning("Enrolling %s despite: %s", name, message)
 
     def delete(self, name: str, keep_attendance: bool | None = None) -> DeleteReport:

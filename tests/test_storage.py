@@ -1,0 +1,130 @@
+"""Durability of the gallery database: crashes, corruption, a full disk, another model,
+and a second process writing to the same file."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import ROOT, person_photos
+from desktop.engine.errors import DatabaseError, ModelMismatchError
+from desktop.engine.recognizer import FaceEngine
+
+
+def _enroll_two(engine, load):
+    engine.enroll("Tom_Cruise", [(str(p), load(p)) for p in person_photos("Tom_Cruise")[:2]])
+    engine.enroll("Lucy_Liu", [(str(p), load(p)) for p in person_photos("Lucy_Liu")[:2]])
+
+
+def test_killed_mid_write_reopens_with_every_committed_person(engine, settings, models, load,
+                                                                tmp_path):
+    faces = engine.faces(load(person_photos("Roger_Federer")[0]))
+    np.save(tmp_path / "crop.npy", faces[0].crop)
+    np.save(tmp_path / "vector.npy", engine.embed([faces[0].crop]))
+    info = models.embedder.info
+    engine.close()
+    writer = textwrap.dedent(f"""
+        import sys, numpy as np
+        from pathlib import Path
+        from desktop.engine.database import Database
+        from desktop.engine.embedding import ModelInfo
+        from desktop.engine.gallery import Gallery
+        crop = np.load({str(tmp_path / 'crop.npy')!r})
+        vector = np.load({str(tmp_path / 'vector.npy')!r})
+        gallery = Gallery(Database(Path({str(settings.db_path)!r})),
+                          ModelInfo({info.name!r}, {info.model_id!r}))
+        for i in range(100000):
+            gallery.add_samples(f"person {{i}}", vector, [crop], ["crash test"])
+            print(i, flush=True)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", writer], cwd=ROOT, stdout=subprocess.PIPE,
+                            text=True)
+    committed = -1
+    for line in proc.stdout:
+        committed = int(line)
+        if committed >= 40:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert committed >= 40
+
+    reopened = FaceEngine(settings, models)
+    names = {p.name for p in reopened.gallery.people()}
+    assert {f"person {i}" for i in range(committed + 1)} <= names
+    assert reopened.gallery.sample_count == len(names)  # index agrees with the database
+    reopened.close()
+
+
+def test_corrupt_database_gives_a_clear_error_and_is_left_alone(settings, models):
+    settings.db_dir.mkdir(parents=True)
+    garbage = b"this is not a database " * 100
+    settings.db_path.write_bytes(garbage)
+    with pytest.raises(DatabaseError, match="damaged"):
+        FaceEngine(settings, models)
+    assert settings.db_path.read_bytes() == garbage  # nothing overwritten
+
+
+def test_truncated_database_is_reported_not_crashed(engine, settings, models, load):
+    _enroll_two(engine, load)
+    engine.db.checkpoint()
+    engine.close()
+    data = settings.db_path.read_bytes()
+    settings.db_path.write_bytes(data[: len(data) // 2])
+    for side in settings.db_dir.glob("gallery.sqlite3-*"):
+        side.unlink()
+    try:
+        reopened = FaceEngine(settings, models)
+    except DatabaseError as exc:
+        assert "damaged" in str(exc)
+    else:  # SQLite may still read what is left; then the index must match it
+        assert reopened.gallery.sample_count == sum(p.samples for p in reopened.gallery.people())
+        reopened.close()
+
+
+def test_full_disk_loses_nothing(engine, load):
+    _enroll_two(engine, load)
+    before = engine.gallery.people()
+    pages = engine.db.query("PRAGMA page_count")[0][0]
+    engine.db.query(f"PRAGMA max_page_count = {pages}")  # the file may not grow: disk full
+    photos = [(str(p), load(p)) for p in person_photos("Roger_Federer")[:3]]
+    with pytest.raises(DatabaseError, match="full"):
+        engine.enroll("Roger_Federer", photos)
+    assert engine.gallery.people() == before
+    assert engine.gallery.sample_count == 4
+    engine.db.query("PRAGMA max_page_count = 1073741823")  # space freed
+    engine.enroll("Roger_Federer", photos)
+    assert len(engine.gallery.people()) == 3
+
+
+def test_embeddings_of_another_model_are_refused_then_reembedded(engine, settings, models, load):
+    _enroll_two(engine, load)
+    with engine.db.transaction() as cur:  # as if enrolled with other weights
+        cur.set_meta("model_id", "facenet:0123456789abcdef")
+        cur.set_meta("model_name", "some-other-weights")
+    engine.close()
+    with pytest.raises(ModelMismatchError, match="reembed"):
+        FaceEngine(settings, models)
+    fixer = FaceEngine(settings, models, allow_model_mismatch=True)
+    assert fixer.reembed() == 4
+    fixer.close()
+    engine = FaceEngine(settings, models)
+    probe = load(person_photos("Lucy_Liu")[3])
+    assert engine.identify(probe)[0].match.name == "Lucy_Liu"
+    engine.close()
+
+
+def test_second_process_sees_enrollments_and_deletions(engine, settings, models, load):
+    other = FaceEngine(settings, models)  # its own connection, like the HTTP service
+    probe = load(person_photos("Tom_Cruise")[3])
+    assert other.identify(probe)[0].match.name is None
+    _enroll_two(engine, load)
+    assert other.identify(probe)[0].match.name == "Tom_Cruise"
+    engine.delete("Tom_Cruise")
+    assert other.identify(probe)[0].match.name is None
+    other.close()
