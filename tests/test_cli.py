@@ -1,0 +1,110 @@
+"""The command line as a user runs it: real processes, real photos, real database folder."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT, person_photos
+
+
+@pytest.fixture
+def cli(tmp_path, weights_path, faces_dir):
+    db = tmp_path / "db"
+
+    def run(*args: str, expect: int | None = 0) -> subprocess.CompletedProcess:
+        proc = subprocess.run([sys.executable, "main.py", *args, "--db", str(db),
+                               "--weights", str(weights_path)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=300)
+        if expect is not None:
+            assert proc.returncode == expect, proc.stderr
+        assert "Traceback" not in proc.stderr, proc.stderr
+        return proc
+    run.db = db
+    return run
+
+
+def test_enroll_identify_verify_search_delete(cli, faces_dir, tmp_path):
+    kit = [str(p) for p in person_photos("Kit_Harington")]
+    rose = [str(p) for p in person_photos("Rose_Leslie")]
+    out = cli("enroll", "Kit Harington", kit[0], kit[1]).stdout
+    assert "enrolled Kit Harington: 2 new sample(s)" in out
+    cli("enroll", "Rose Leslie", rose[0])
+
+    junk = tmp_path / "notes.jpg"
+    junk.write_text("not a photo")
+    group = faces_dir / "group" / "face_recognition_kit_with_rose.jpg"
+    stranger = faces_dir / "unknown" / "Albert_Brooks_0001.jpg"
+    lines = cli("identify", "--json", str(group), str(junk), str(stranger)).stdout.splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["image"] for r in records] == [str(group), str(junk), str(stranger)]
+    assert sorted(f["name"] for f in records[0]["faces"]) == ["Kit Harington", "Rose Leslie"]
+    for face in records[0]["faces"]:
+        assert set(face) == {"box", "name", "candidate", "similarity", "det_prob"}
+        assert len(face["box"]) == 4
+    assert "error" in records[1] and "not an image" in records[1]["error"]
+    assert len(records[2]["faces"]) == 1
+    assert records[2]["faces"][0]["name"] is None
+    assert records[2]["faces"][0]["candidate"] in ("Kit Harington", "Rose Leslie")
+
+    verdict = json.loads(cli("verify", "--json", kit[0], kit[2]).stdout)
+    assert verdict["same"] is True and verdict["similarity"] > verdict["threshold"]
+    cli("verify", kit[0], rose[1], expect=1)
+
+    plot = tmp_path / "matches.jpg"
+    out = cli("search", kit[2], "--top-k", "2", "--plot", str(plot)).stdout
+    assert out.splitlines()[0].startswith("1. Kit Harington")
+    assert plot.stat().st_size > 1000
+
+    assert "Kit Harington\t2 sample(s)" in cli("people").stdout
+    out = cli("delete", "Kit Harington").stdout
+    assert "deleted Kit Harington: 2 face sample(s)" in out
+    assert "Kit Harington" not in cli("people").stdout
+
+
+def test_user_mistakes_are_one_line_errors(cli, faces_dir, tmp_path):
+    proc = cli("delete", "Nobody", expect=2)
+    assert proc.stderr.strip() == "error: no enrolled person named 'Nobody'"
+    proc = cli("enroll", "Dog", str(faces_dir / "noface" / "dlib_dog.jpg"), expect=2)
+    assert "no face found" in proc.stderr
+    proc = cli("verify", str(tmp_path / "missing.jpg"), str(tmp_path / "x.jpg"), expect=2)
+    assert "no such file" in proc.stderr
+    proc = cli("attendance", "export", "--from", "2026-13-01", expect=2)
+    assert "YYYY-MM-DD" in proc.stderr
+
+
+def test_missing_weights_explain_where_they_go(tmp_path):
+    proc = subprocess.run([sys.executable, "main.py", "people", "--db", str(tmp_path / "db"),
+                           "--weights", "vggface2"], cwd=ROOT, capture_output=True, text=True,
+                          env={"TORCH_HOME": str(tmp_path / "torch"), "PATH": "/usr/bin:/bin"},
+                          timeout=300)
+    if proc.returncode == 0:
+        pytest.skip("this machine could download the vggface2 weights")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "20180402-114759-vggface2.pt" in proc.stderr
+    assert str(tmp_path / "torch" / "checkpoints") in proc.stderr
+    assert "--weights" in proc.stderr
+
+
+def test_enroll_folder_and_evaluate(cli, faces_dir, tmp_path):
+    labelled = tmp_path / "labelled"
+    chosen = ["Tom_Cruise", "Lucy_Liu", "Roger_Federer", "Ari_Fleischer", "Bill_Frist"]
+    for name in chosen:
+        (labelled / name).mkdir(parents=True)
+        for photo in person_photos(name)[:5]:
+            (labelled / name / photo.name).symlink_to(photo)
+    (labelled / "Tom_Cruise" / "empty.jpg").write_bytes(b"")
+    (labelled / "Lucy_Liu" / "group.jpg").symlink_to(faces_dir / "group" / "dlib_2007_007763.jpg")
+    out = cli("enroll-folder", str(labelled)).stdout
+    assert "enrolled 25 photo(s) of 5 people" in out
+    assert "1 unreadable" in out and "1 several faces" in out
+
+    result = json.loads(cli("evaluate", str(labelled), "-k", "3", "--json",
+                            "--strangers", str(faces_dir / "unknown")).stdout)
+    assert result["enrolled_people"] == 4  # every fifth person is held out as a stranger
+    assert result["genuine_probes"] == 8
+    assert result["rank1"] >= 0.75
+    assert 0 <= result["false_accept_rate"] <= 1
+    assert set(result["fnir_at_fpir"]) == {"0.01", "0.05"}
