@@ -266,6 +266,8 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--device", help="auto (default), cpu or cuda:N")
     common.add_argument("--threshold", type=float,
                         help="cosine similarity needed for a match (default: the database's)")
+    common.add_argument("--min-face-size", type=int,
+                        help="smallest face in pixels that detection looks for (default 40)")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
 
     parser = argparse.ArgumentParser(
@@ -341,8 +343,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func = getattr(args, "func", cmd_window)
     overrides = {key: getattr(args, key, None)
-                 for key in ("weights", "device", "threshold", "source", "host", "port",
-                             "api_token")}
+                 for key in ("weights", "device", "threshold", "min_face_size", "source", "host",
+                             "port", "api_token")}
     try:
         settings = load_settings(args.db, **overrides)
         setup_logging(args.verbose, settings.log_path)
