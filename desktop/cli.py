@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         log.debug("command %s, settings %s", getattr(args, "command", None), settings)
         return func(settings, args)
     except DuplicateFaceError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc} Use --force to enroll anyway.", file=sys.stderr)
         return 3
     except KioskError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -274,8 +274,8 @@ class Gallery:
     def delete_person(self, name: str, keep_attendance: bool = False) -> DeleteReport:
         """Remove the person, every sample and crop, their index entries and (by default)
         their attendance; with ``keep_attendance`` only names and times are kept."""
-        person = self.person(name)
         with self._lock:
+            person = self.person(name)
             with self.db.transaction() as cur:
                 samples = cur.execute("DELETE FROM samples WHERE person_id = ?",
                                       (person.id,)).rowcount

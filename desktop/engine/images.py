@@ -10,6 +10,10 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import ImageError
 
+MAX_PIXELS = 40_000_000
+"""Larger images are refused before decoding: detection downscales to ~1000 px anyway, and
+a 10 MB upload could otherwise expand to half a gigabyte of pixels."""
+
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".pgm", ".ppm", ".pbm", ".gif",
                   ".tif", ".tiff", ".webp"}
 
@@ -38,6 +42,9 @@ def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarra
             if path.stat().st_size == 0:
                 raise ImageError(f"{label}: empty file (0 bytes), not an image")
             image = Image.open(path)
+        if image.width * image.height > MAX_PIXELS:
+            raise ImageError(f"{label}: {image.width}x{image.height} pixels is too large "
+                             f"(at most {MAX_PIXELS // 1_000_000} megapixels)")
         image.load()
         image = ImageOps.exif_transpose(image)
         return to_rgb(image)

@@ -1,0 +1,437 @@
+"""Where frames come from: a camera, a video file, a folder of photos or a stream URL.
+
+Qt-free so it can be tested on its own. ``open_source`` turns the user's text into a
+``Source``; ``Feed`` keeps one running on a thread: it paces files at their frame rate,
+loops videos, and reopens cameras and streams that drop out with exponential back-off,
+reporting each change of state so a window can say what is going on. ``LatestFrame``
+hands the newest frame to consumers: a slow reader skips frames instead of queueing them.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from .errors import ImageError, SourceError
+from .images import is_image_file, load_image
+
+log = logging.getLogger(__name__)
+
+try:  # OpenCV prints a warning line per failed camera probe; we report it ourselves
+    cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+except AttributeError:  # pragma: no cover - very old OpenCV
+    pass
+
+STREAM_SCHEMES = ("rtsp://", "rtsps://", "rtmp://", "http://", "https://", "udp://", "tcp://")
+STILL_FPS = 10.0
+"""A folder slideshow repeats each photo at this rate, like a camera pointed at a print:
+the live recogniser needs several frames of a face to confirm its name."""
+STREAM_TIMEOUT_MS = 5000
+"""Open and read time-out for stream URLs, so a dead stream cannot hang the capture thread."""
+FIRST_RETRY_SECONDS = 0.5
+
+
+# ----------------------------------------------------------------------------- sources
+class Source:
+    """One opened frame source. ``read`` returns RGB uint8 frames, or None at the end."""
+
+    kind = "source"
+    live = False
+    """Frames arrive in real time (camera, stream): never paced, and an end is a drop-out."""
+
+    def __init__(self, spec: str) -> None:
+        self.spec = spec
+        self.fps: float | None = None
+        self.loops = 0
+        """How many times a looping video has restarted from the beginning."""
+
+    def open(self) -> None:
+        raise NotImplementedError
+
+    def read(self) -> np.ndarray | None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        return self.spec
+
+
+def _rgb(bgr: np.ndarray) -> np.ndarray:
+    if bgr.ndim == 2:
+        return cv2.cvtColor(bgr, cv2.COLOR_GRAY2RGB)
+    return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
+
+
+class _CaptureSource(Source):
+    """Shared by camera, video and stream: a cv2.VideoCapture delivering BGR frames."""
+
+    def __init__(self, spec: str) -> None:
+        super().__init__(spec)
+        self._cap: cv2.VideoCapture | None = None
+
+    def _capture(self) -> cv2.VideoCapture:
+        raise NotImplementedError
+
+    def _unavailable(self) -> str:
+        raise NotImplementedError
+
+    def open(self) -> None:
+        self.close()
+        cap = self._capture()
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError(self._unavailable())
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        self.fps = float(fps) if fps and 1.0 <= fps <= 240.0 else None
+        self._cap = cap
+
+    def _read_bgr(self) -> np.ndarray | None:
+        if self._cap is None:
+            return None
+        ok, frame = self._cap.read()
+        return frame if ok and frame is not None and frame.size else None
+
+    def read(self) -> np.ndarray | None:
+        frame = self._read_bgr()
+        return None if frame is None else _rgb(frame)
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+
+class CameraSource(_CaptureSource):
+    kind = "camera"
+    live = True
+
+    def __init__(self, spec: str) -> None:
+        super().__init__(spec)
+        self.index = int(spec)
+
+    def _capture(self) -> cv2.VideoCapture:
+        return cv2.VideoCapture(self.index)
+
+    def _unavailable(self) -> str:
+        return f"No camera found at index {self.index}"
+
+    def describe(self) -> str:
+        return f"camera {self.index}"
+
+
+class StreamSource(_CaptureSource):
+    kind = "stream"
+    live = True
+
+    def _capture(self) -> cv2.VideoCapture:
+        return cv2.VideoCapture(self.spec, cv2.CAP_FFMPEG,
+                                [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, STREAM_TIMEOUT_MS,
+                                 cv2.CAP_PROP_READ_TIMEOUT_MSEC, STREAM_TIMEOUT_MS])
+
+    def _unavailable(self) -> str:
+        return f"Cannot connect to the stream {self.spec}"
+
+    def describe(self) -> str:
+        return f"stream {self.spec}"
+
+
+class VideoFileSource(_CaptureSource):
+    kind = "video"
+
+    def __init__(self, spec: str, loop: bool = True) -> None:
+        super().__init__(spec)
+        self.path = Path(spec)
+        self.loop = loop
+
+    def _capture(self) -> cv2.VideoCapture:
+        return cv2.VideoCapture(str(self.path))
+
+    def _unavailable(self) -> str:
+        return f"Cannot play {self.path.name}: not a video format that can be read"
+
+    def open(self) -> None:
+        super().open()
+        self.fps = self.fps or 25.0
+
+    def read(self) -> np.ndarray | None:
+        frame = self._read_bgr()
+        if frame is None and self.loop:
+            # reopening is more reliable than seeking back for every container format
+            super().open()
+            frame = self._read_bgr()
+            if frame is not None:
+                self.loops += 1
+                log.info("%s restarted from the beginning (loop %d)", self.path.name, self.loops)
+        return None if frame is None else _rgb(frame)
+
+    def describe(self) -> str:
+        return f"video {self.path.name}"
+
+
+class FolderSource(Source):
+    """A slideshow of the photos in a folder (or one photo), looping for ever."""
+
+    kind = "folder"
+
+    def __init__(self, spec: str, seconds: float = 1.5, fps: float = STILL_FPS) -> None:
+        super().__init__(spec)
+        self.path = Path(spec)
+        self.repeats = max(1, round(seconds * fps))
+        self.fps = fps
+        self.files: list[Path] = []
+        self._position = -1
+        self._shown = 0
+        self._current: np.ndarray | None = None
+
+    def open(self) -> None:
+        if self.path.is_dir():
+            self.files = sorted(p for p in self.path.iterdir() if is_image_file(p))
+        else:
+            self.files = [self.path] if is_image_file(self.path) else []
+        if not self.files:
+            raise SourceError(f"No photos found in {self.path}")
+        self._position, self._shown, self._current = -1, 0, None
+
+    def _advance(self) -> np.ndarray | None:
+        """Load the next readable photo; None when a whole round found none."""
+        for _ in range(len(self.files)):
+            self._position = (self._position + 1) % len(self.files)
+            if self._position == 0 and self._current is not None:
+                self.loops += 1
+            try:
+                return load_image(self.files[self._position])
+            except ImageError as exc:
+                log.warning("Slideshow skips %s", exc)
+        return None
+
+    def read(self) -> np.ndarray | None:
+        if self._current is None or self._shown >= self.repeats:
+            self._current = self._advance()
+            self._shown = 0
+        self._shown += 1
+        return self._current
+
+    @property
+    def current_file(self) -> Path | None:
+        return self.files[self._position] if self._position >= 0 else None
+
+    def describe(self) -> str:
+        return f"photos in {self.path.name}" if self.path.is_dir() else f"photo {self.path.name}"
+
+
+def source_kind(spec: str) -> str:
+    """'camera', 'stream', 'folder' or 'video' for what the user typed; SourceError if none."""
+    text = spec.strip()
+    if text.isdigit():
+        return "camera"
+    if text.lower().startswith(STREAM_SCHEMES):
+        return "stream"
+    path = Path(text).expanduser()
+    if path.is_dir() or is_image_file(path):
+        return "folder"
+    if path.is_file():
+        return "video"
+    raise SourceError(f"No such camera, file or folder: {text or '(empty)'}")
+
+
+def open_source(spec: str, *, loop_video: bool = True, slideshow_seconds: float = 1.5) -> Source:
+    """An unopened Source for ``spec`` (camera index, video, folder, photo or URL)."""
+    kind = source_kind(spec)
+    text = spec.strip()
+    if kind == "camera":
+        return CameraSource(text)
+    if kind == "stream":
+        return StreamSource(text)
+    path = str(Path(text).expanduser())
+    if kind == "folder":
+        return FolderSource(path, slideshow_seconds)
+    return VideoFileSource(path, loop=loop_video)
+
+
+# ----------------------------------------------------------------------------- feed
+class Backoff:
+    """Delays before reconnect attempts: first, 2x first, 4x ... up to ``cap`` seconds."""
+
+    def __init__(self, cap: float, first: float = FIRST_RETRY_SECONDS) -> None:
+        self.cap = max(cap, 0.0)
+        self.first = min(first, self.cap) if self.cap else 0.0
+        self._next = self.first
+
+    def next(self) -> float:
+        delay = self._next
+        self._next = min(max(self._next * 2, self.first), self.cap)
+        return delay
+
+    def reset(self) -> None:
+        self._next = self.first
+
+
+class SourceState(enum.Enum):
+    CONNECTING = "connecting"
+    LIVE = "live"
+    RETRYING = "retrying"
+    """Unavailable or dropped out; another attempt follows after ``retry_in`` seconds."""
+    ENDED = "ended"
+    """A video that does not loop reached its end."""
+    FAILED = "failed"
+    """Cannot work as given (no such file, not a video); the user must choose another."""
+
+
+@dataclass(frozen=True)
+class SourceStatus:
+    state: SourceState
+    message: str
+    retry_in: float | None = None
+    loops: int = 0
+
+
+class Feed:
+    """Runs one source spec until stopped: open, read, pace, loop or reconnect.
+
+    ``run`` blocks (call it on a thread) and reports through two callbacks: ``on_frame``
+    with each RGB frame and ``on_status`` on every change of state.
+    """
+
+    def __init__(self, spec: str, *, loop_video: bool = True, slideshow_seconds: float = 1.5,
+                 reconnect_max_seconds: float = 10.0,
+                 first_retry_seconds: float = FIRST_RETRY_SECONDS) -> None:
+        self.spec = spec
+        self.loop_video = loop_video
+        self.slideshow_seconds = slideshow_seconds
+        self.backoff = Backoff(reconnect_max_seconds, first_retry_seconds)
+        self.source: Source | None = None
+        self.frames = 0
+        self.attempts = 0
+
+    def run(self, stop: threading.Event, on_frame: Callable[[np.ndarray], None],
+            on_status: Callable[[SourceStatus], None]) -> None:
+        while not stop.is_set():
+            on_status(SourceStatus(SourceState.CONNECTING, f"Opening {self.spec}..."))
+            self.source = None
+            try:
+                self.source = open_source(self.spec, loop_video=self.loop_video,
+                                          slideshow_seconds=self.slideshow_seconds)
+                self.attempts += 1
+                self.source.open()
+            except SourceError as exc:
+                if self.source is None or not self.source.live:
+                    log.warning("Source %s failed: %s", self.spec, exc)
+                    on_status(SourceStatus(SourceState.FAILED, str(exc)))
+                    return
+                self._retry(stop, on_status, str(exc))
+                continue
+            try:
+                got_frames = self._pump(self.source, stop, on_frame, on_status)
+            finally:
+                self.source.close()
+            if stop.is_set():
+                return
+            if not self.source.live:
+                message = (f"The {self.source.kind} has ended" if got_frames else
+                           f"{self.source.describe()} has no frames that can be read")
+                log.info("%s", message)
+                on_status(SourceStatus(SourceState.ENDED if got_frames else SourceState.FAILED,
+                                       message))
+                return
+            what = "camera" if self.source.kind == "camera" else "stream"
+            self._retry(stop, on_status, f"The {what} stopped sending pictures" if got_frames
+                        else f"The {what} opened but sent no pictures")
+
+    def _retry(self, stop: threading.Event, on_status: Callable[[SourceStatus], None],
+               reason: str) -> None:
+        delay = self.backoff.next()
+        log.warning("%s; retrying in %.1f s", reason, delay)
+        on_status(SourceStatus(SourceState.RETRYING, reason, retry_in=delay))
+        stop.wait(delay)
+
+    def _pump(self, source: Source, stop: threading.Event,
+              on_frame: Callable[[np.ndarray], None],
+              on_status: Callable[[SourceStatus], None]) -> bool:
+        """Deliver frames until the source ends or ``stop``; True if any frame came."""
+        period = 1.0 / source.fps if source.fps and not source.live else 0.0
+        due = time.monotonic()
+        got, loops = False, source.loops
+        while not stop.is_set():
+            rgb = source.read()
+            if rgb is None:
+                return got
+            if not got:
+                got = True
+                self.backoff.reset()
+                on_status(SourceStatus(SourceState.LIVE, f"Showing {source.describe()}"))
+            if source.loops != loops:
+                loops = source.loops
+                on_status(SourceStatus(SourceState.LIVE, f"{source.describe()} restarted "
+                                       "from the beginning", loops=loops))
+            self.frames += 1
+            on_frame(rgb)
+            if period:
+                due += period
+                delay = due - time.monotonic()
+                if delay > 0:
+                    stop.wait(delay)
+                elif delay < -period:
+                    due = time.monotonic()  # fell behind: carry on, do not burst to catch up
+        return got
+
+
+# ----------------------------------------------------------------------------- hand-over
+@dataclass(frozen=True)
+class Frame:
+    rgb: np.ndarray
+    seq: int
+    """Increases by one per frame published, across sources."""
+    ts: float
+    """time.monotonic() when captured."""
+
+
+class LatestFrame:
+    """A one-slot mailbox: writers replace the frame, readers get the newest one only."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._frame: Frame | None = None
+        self._seq = 0
+
+    def put(self, rgb: np.ndarray, ts: float | None = None) -> Frame:
+        with self._cond:
+            self._seq += 1
+            self._frame = Frame(rgb, self._seq, time.monotonic() if ts is None else ts)
+            self._cond.notify_all()
+            return self._frame
+
+    def clear(self) -> None:
+        with self._cond:
+            self._frame = None
+
+    @property
+    def seq(self) -> int:
+        """The sequence number of the last frame published (0 before any)."""
+        with self._cond:
+            return self._seq
+
+    def latest(self) -> Frame | None:
+        with self._cond:
+            return self._frame
+
+    def wait_newer(self, seq: int, timeout: float) -> Frame | None:
+        """The newest frame with a sequence number above ``seq``, or None after ``timeout``."""
+        with self._cond:
+            self._cond.wait_for(lambda: self._frame is not None and self._frame.seq > seq,
+                                timeout)
+            frame = self._frame
+            return frame if frame is not None and frame.seq > seq else None
+
+    def wake(self) -> None:
+        """Release readers blocked in ``wait_newer`` (used when shutting down)."""
+        with self._cond:
+            self._cond.notify_all()

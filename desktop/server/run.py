@@ -1,0 +1,60 @@
+"""``python main.py serve``: bind safely, build the engine once, run uvicorn."""
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+
+import uvicorn
+
+from ..config import Settings
+from ..engine.errors import KioskError
+from .app import create_app
+from .security import check_bind, configured_token
+
+log = logging.getLogger("desktop.server")
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the models load so a busy port fails fast."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise KioskError(f"cannot listen on {host}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        raise KioskError(f"cannot listen on {host}:{port}: {exc.strerror}; is another "
+                         f"service using it? Choose another with --port") from None
+    return sock
+
+
+def serve(settings: Settings) -> None:
+    """Serve ``settings.db_dir`` until Ctrl+C; refuses a public address without a token."""
+    from ..engine.recognizer import FaceEngine  # torch: only once the checks passed
+
+    check_bind(settings)
+    sock = bind(settings.host, settings.port)
+    try:
+        engine = FaceEngine(settings)
+    except BaseException:
+        sock.close()
+        raise
+    try:
+        app = create_app(engine, settings)
+        host, port = sock.getsockname()[:2]
+        shown = f"[{host}]" if ":" in host else host
+        auth = "token required" if configured_token(settings) else "no token (loopback only)"
+        log.info("Serving %s on http://%s:%d (%s)", settings.db_path, shown, port, auth)
+        print(f"Serving {settings.db_path} on http://{shown}:{port}  (API docs at /docs; "
+              f"{auth}; Ctrl+C stops)", file=sys.stderr, flush=True)
+        config = uvicorn.Config(app, log_config=None, server_header=False,
+                                timeout_graceful_shutdown=10)
+        uvicorn.Server(config).run(sockets=[sock])
+    finally:
+        sock.close()
+        engine.close()
