@@ -168,10 +168,12 @@ def cmd_rename(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     from .engine.evaluation import evaluate
-    models = _models(settings)
+    from .engine.database import Database
     threshold = settings.threshold
     if threshold is None and settings.db_path.exists():
-        threshold = _engine(settings, models=models).threshold
+        stored = Database(settings.db_path).get_meta("threshold")
+        threshold = float(stored) if stored is not None else None
+    models = _models(settings)
     result = evaluate(models, settings, Path(args.folder), k=args.k,
                       strangers=Path(args.strangers) if args.strangers else None,
                       threshold=threshold, progress=_progress("evaluating", 0))
@@ -256,22 +258,43 @@ def cmd_window(settings: Settings, args: argparse.Namespace) -> int:
 
 
 # ----------------------------------------------------------------------------- parser
-def build_parser() -> argparse.ArgumentParser:
+def _common_options(suppress: bool) -> argparse.ArgumentParser:
+    """Options accepted before and after the command; after it they must not reset what
+    was given before it, hence SUPPRESS defaults on the command's copy."""
+    default = {"default": argparse.SUPPRESS} if suppress else {}
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", metavar="DIR", help="database folder (default faces_db/, "
-                        "or $FACE_KIOSK_DB)")
+                        "or $FACE_KIOSK_DB)", **default)
     common.add_argument("--weights", metavar="PATH|NAME",
                         help="FaceNet weights: vggface2 (default), casia-webface, or a "
-                             "state_dict file ($FACENET_WEIGHTS)")
-    common.add_argument("--device", help="auto (default), cpu or cuda:N")
-    common.add_argument("--threshold", type=float,
+                             "state_dict file ($FACENET_WEIGHTS)", **default)
+    common.add_argument("--device", help="auto (default), cpu or cuda:N", **default)
+    common.add_argument("--threshold", type=float, **default,
                         help="cosine similarity needed for a match (default: the database's)")
-    common.add_argument("--min-face-size", type=int,
+    common.add_argument("--min-face-size", type=_positive, **default,
                         help="smallest face in pixels that detection looks for (default 40)")
-    common.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    common.add_argument("-v", "--verbose", action="store_true", help="debug logging", **default)
+    return common
 
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = _common_options(suppress=True)
     parser = argparse.ArgumentParser(
-        prog="main.py", parents=[common],
+        prog="main.py", parents=[_common_options(suppress=False)],
         description="Face-recognition reception kiosk. Without a command, opens the window.")
     parser.add_argument("--source", help="camera index, video file, image folder or stream URL")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -282,7 +305,8 @@ def build_parser() -> argparse.ArgumentParser:
         return p
 
     p = add("run", cmd_window, "open the kiosk window (the default)")
-    p.add_argument("--source", help="camera index, video file, image folder or stream URL")
+    p.add_argument("--source", help="camera index, video file, image folder or stream URL",
+                   default=argparse.SUPPRESS)
     p = add("enroll", cmd_enroll, "enroll a person from one or more photos")
     p.add_argument("name")
     p.add_argument("images", nargs="+", metavar="IMAGE")
@@ -300,7 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p = add("search", cmd_search, "top-k most similar enrolled people")
     p.add_argument("image", metavar="IMAGE")
-    p.add_argument("--top-k", type=int, default=5)
+    p.add_argument("--top-k", type=_positive, default=5)
     p.add_argument("--plot", metavar="OUT.jpg", help="save the query beside its matches")
     add("people", cmd_people, "list enrolled people")
     p = add("delete", cmd_delete, "delete a person and all of their biometric data")
@@ -315,13 +339,14 @@ def build_parser() -> argparse.ArgumentParser:
             ("calibrate", cmd_calibrate, "pick the threshold for a target false-accept rate")):
         p = add(name, func, help_)
         p.add_argument("folder", metavar="DIR")
-        p.add_argument("-k", type=int, default=3, help="photos enrolled per person (default 3)")
+        p.add_argument("-k", type=_positive, default=3,
+                       help="photos enrolled per person (default 3)")
         p.add_argument("--strangers", metavar="DIR",
                        help="extra photos of people not in DIR (impostor probes)")
         if name == "evaluate":
             p.add_argument("--json", action="store_true")
         else:
-            p.add_argument("--target-far", type=float, default=0.01)
+            p.add_argument("--target-far", type=_fraction, default=0.01)
             p.add_argument("--dry-run", action="store_true", help="print, do not save")
     add("reembed", cmd_reembed, "re-embed stored face crops with the loaded weights")
     p = add("attendance", cmd_attendance, "attendance: today's list, or a CSV export")

@@ -160,15 +160,22 @@ def load_settings(db_dir: str | Path | None = None, **overrides: Any) -> Setting
     if path.is_file():
         try:
             stored = json.loads(path.read_text())
+            if not isinstance(stored, dict):
+                raise ValueError("not a JSON object")
         except (OSError, ValueError) as exc:
             log.warning("Ignoring unreadable %s: %s", path, exc)
             stored = {}
-        known = {f.name for f in dataclasses.fields(Settings)}
+        known = {f.name for f in dataclasses.fields(Settings)} - {"db_dir", "extra"}
         for key, value in stored.items():
-            (values if key in known else extra)[key] = value
-    values.update(env)
-    values.update({k: v for k, v in overrides.items() if v is not None})
-    values["db_dir"] = root
-    settings = Settings(**{k: _coerce(k, v) for k, v in values.items() if k != "extra"})
+            if key not in known:
+                extra[key] = value
+                continue
+            try:
+                values[key] = _coerce(key, value)
+            except (TypeError, ValueError):
+                log.warning("Ignoring %s = %r in %s: not a valid value", key, value, path)
+    values.update({k: _coerce(k, v) for k, v in env.items() if k != "db_dir"})
+    values.update({k: _coerce(k, v) for k, v in overrides.items() if v is not None})
+    settings = Settings(**values, db_dir=root)
     settings.extra = extra
     return settings

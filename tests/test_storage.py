@@ -128,3 +128,21 @@ def test_second_process_sees_enrollments_and_deletions(engine, settings, models,
     engine.delete("Tom_Cruise")
     assert other.identify(probe)[0].match.name is None
     other.close()
+
+
+def test_interleaved_writers_never_map_a_deleted_face_to_a_new_person(engine, settings, models,
+                                                                       load):
+    _enroll_two(engine, load)
+    other = FaceEngine(settings, models)
+    other.delete("Lucy_Liu")                      # the service deletes her ...
+    engine.enroll("Roger_Federer",                # ... while the window enrolls someone
+                  [(str(p), load(p)) for p in person_photos("Roger_Federer")[:2]])
+    lucy = load(person_photos("Lucy_Liu")[3])
+    for eng in (engine, other):
+        assert eng.identify(lucy)[0].match.candidate != "Lucy_Liu"
+        assert eng.identify(lucy)[0].match.name is None
+        assert {p.name for p in eng.gallery.people()} == {"Tom_Cruise", "Roger_Federer"}
+        assert eng.gallery.sample_count == 4
+    roger = load(person_photos("Roger_Federer")[3])
+    assert other.identify(roger)[0].match.name == "Roger_Federer"
+    other.close()

@@ -85,7 +85,7 @@ class Attendance:
                         "VALUES (?, ?, ?, ?, ?, ?)",
                         (pid, name, ts, day, similarity,
                          snapshot if self.store_checkin_snapshots else None))
-        log.info("Check-in: %s (similarity %.2f)", name, similarity)
+        log.info("Check-in: person #%d (similarity %.2f)", pid, similarity)
         return CheckIn(name, ts, similarity)
 
     def record_visitor(self, ts: float | None = None, snapshot: bytes | None = None) -> None:

@@ -19,18 +19,20 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 
+# AUTOINCREMENT: ids are never reused, so an index that is one write behind another
+# process can never map an old vector onto a new person.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS people (
-    id         INTEGER PRIMARY KEY,
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
     name       TEXT NOT NULL UNIQUE COLLATE NOCASE,
     created_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS samples (
-    id         INTEGER PRIMARY KEY,
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
     person_id  INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
     embedding  BLOB NOT NULL,
     crop       BLOB NOT NULL,
@@ -146,13 +148,19 @@ class Database:
         rows = self.query("SELECT value FROM meta WHERE key = ?", (key,))
         return rows[0][0] if rows else default
 
-    def checkpoint(self) -> None:
-        """Fold the WAL into the main file and truncate it (used after deletions)."""
+    def checkpoint(self) -> bool:
+        """Fold the WAL into the main file and truncate it, so deleted rows leave no copy
+        there. False when another connection's reader kept it from completing."""
         with self._lock:
             try:
-                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             except sqlite3.Error as exc:
                 log.warning("WAL checkpoint failed: %s", exc)
+                return False
+        if busy:
+            log.warning("WAL checkpoint incomplete (another program is reading the database); "
+                        "it completes at the next deletion or close")
+        return not busy
 
     def close(self) -> None:
         with self._lock:

@@ -10,6 +10,7 @@ import torch
 from facenet_pytorch import MTCNN
 
 from ..config import DEFAULTS
+from .errors import KioskError
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,14 @@ class Detection:
 def pick_device(device: str = DEFAULTS.device) -> torch.device:
     if device == "auto":
         return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        chosen = torch.device(device)
+    except RuntimeError:
+        raise KioskError(f"unknown device {device!r}: use auto, cpu or cuda:N") from None
+    if chosen.type == "cuda" and (not torch.cuda.is_available() or
+                                  (chosen.index or 0) >= torch.cuda.device_count()):
+        raise KioskError(f"device {device!r} is not available on this machine; use auto or cpu")
+    return chosen
 
 
 class FaceDetector:

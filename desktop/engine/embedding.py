@@ -92,10 +92,15 @@ class FaceEmbedder:
         self.batch_size = batch_size
         self.info = ModelInfo(name=path.stem.removesuffix(".pt"),
                               model_id="facenet:" + file_digest(path)[:16])
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        state = {k: v for k, v in state.items() if not k.startswith("logits.")}
         model = InceptionResnetV1(pretrained=None, classify=False)
-        model.load_state_dict(state, strict=True)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            state = {k: v for k, v in state.items() if not k.startswith("logits.")}
+            model.load_state_dict(state, strict=True)
+        except Exception as exc:  # truncated file, a different network, not a state_dict
+            raise WeightsUnavailableError(
+                f"{path} is not a usable FaceNet (InceptionResnetV1) state_dict: "
+                f"{str(exc).splitlines()[0][:200]}") from None
         self.model = model.eval().to(self.device)
         log.info("FaceNet %s (%s) on %s, %d torch threads", self.info.name,
                  self.info.model_id, self.device, torch.get_num_threads())

@@ -85,6 +85,8 @@ def evaluate(models: Models, settings: Settings, root: Path, *, k: int = 3,
     genuine = [(n, p) for n in gallery_set for p in people[n][k:]]
     impostor = [p for n in held_out for p in people[n]]
     if strangers:
+        if not Path(strangers).is_dir():
+            raise KioskError(f"--strangers {strangers} is not a folder of photos")
         impostor += sorted(p for p in Path(strangers).iterdir() if is_image_file(p))
     total = sum(len(v) for v in gallery_set.values()) + len(genuine) + len(impostor)
     done = 0

@@ -222,19 +222,16 @@ class Gallery:
             # the k-th best person's best sample ranks at most k * max_samples: exact
             depth = min(self._index.ntotal, k * max(self._max_samples, 1))
             sims, ids = self._index.search(np.ascontiguousarray(vectors, np.float32), depth)
-            person_of, names = self._person_of_sample, self._names
-        results = []
-        for row_sims, row_ids in zip(sims, ids):
-            best: dict[int, float] = {}
-            for sim, sid in zip(row_sims, row_ids):
-                if sid < 0:
-                    continue
-                pid = person_of.get(int(sid))
-                if pid is not None and pid not in best:
-                    best[pid] = float(sim)
-                    if len(best) == k:
-                        break
-            results.append([(names[pid], sim) for pid, sim in best.items()])
+            results = []
+            for row_sims, row_ids in zip(sims, ids):
+                best: dict[int, float] = {}
+                for sim, sid in zip(row_sims, row_ids):
+                    pid = self._person_of_sample.get(int(sid))
+                    if pid is not None and pid not in best:
+                        best[pid] = float(sim)
+                        if len(best) == k:
+                            break
+                results.append([(self._names[pid], sim) for pid, sim in best.items()])
         return results
 
     # ---------------------------------------------------------------- writes
@@ -268,7 +265,7 @@ class Gallery:
             self._max_samples = max(self._max_samples,
                                     sum(1 for p in self._person_of_sample.values() if p == pid))
             self._commit_index(generation)
-        log.info("Enrolled %d sample(s) for %s", len(ids), stored_name)
+        log.info("Enrolled %d sample(s) for person #%d", len(ids), pid)
         return self.person(stored_name)
 
     def delete_person(self, name: str, keep_attendance: bool = False) -> DeleteReport:
@@ -293,8 +290,9 @@ class Gallery:
             else:
                 self._load_index()
         self.db.checkpoint()
-        log.info("Deleted %s: %d samples, %d check-ins (%s)", person.name, samples, checkins,
-                 "kept" if keep_attendance else "removed")
+        # ids, not names: the log file must not outlive a deleted person
+        log.info("Deleted person #%d: %d samples, %d check-ins (%s)", person.id, samples,
+                 checkins, "kept" if keep_attendance else "removed")
         return DeleteReport(person.name, samples, checkins, days, keep_attendance)
 
     def rename(self, old: str, new: str) -> Person:
@@ -326,12 +324,20 @@ class Gallery:
             self._load_index()
 
     def _bump(self, cur) -> int:
+        """Next generation, inside the write's transaction. If another process wrote since
+        our index was loaded, our index is marked stale (-1) and reloaded after commit."""
         row = cur.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        generation = int(row[0]) + 1 if row else 1
-        cur.set_meta("generation", generation)
-        return generation
+        current = int(row[0]) if row else 0
+        if current != self._generation:
+            self._generation = -1
+        cur.set_meta("generation", current + 1)
+        return current + 1
 
     def _commit_index(self, generation: int) -> None:
+        """After a write: save the patched index, or reload it if it was stale."""
+        if self._generation == -1:
+            self._load_index()
+            return
         self._generation = generation
         self._data_version = self.db.data_version()
         self._save(self._index, generation)

@@ -18,6 +18,7 @@ import numpy as np
 
 from ..config import DEFAULTS
 from .attendance import CheckIn
+from .errors import KioskError
 from .images import encode_jpeg
 from .matching import Match
 from .recognizer import Face, FaceEngine
@@ -42,6 +43,8 @@ class Track:
     missed: int = 0
     counted: bool = False
     """Attendance (check-in or visitor count) already handled for this track."""
+    ever_known: bool = False
+    """Once recognised, a track is never also counted as an unknown visitor."""
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -120,20 +123,23 @@ class LiveRecognizer:
 
         due = [t for t in visible if len(t.votes) < self.confirm_frames or len(set(t.votes)) > 1
                or now - t.last_embedded >= self.recheck_seconds]
-        vectors = self.engine.embed([t.face.crop for t in due])
-        embedded = time.perf_counter()
-        matches = self.engine.match(vectors)
-        searched = time.perf_counter()
-
-        checkins = []
-        for track, match in zip(due, matches):
-            track.match = match
-            track.last_embedded = now
-            track.votes.append(match.name)
-            self._confirm(track, now)
-            checkin = self._attend(track)
-            if checkin:
-                checkins.append(checkin)
+        checkins: list[CheckIn] = []
+        if due:  # usually empty: tracked faces are labelled and not yet due a re-check
+            vectors = self.engine.embed([t.face.crop for t in due])
+            embedded = time.perf_counter()
+            matches = self.engine.match(vectors)
+            searched = time.perf_counter()
+            for track, match in zip(due, matches):
+                track.match = match
+                track.last_embedded = now
+                track.votes.append(match.name)
+                self._confirm(track, now)
+                if track.label is not None and (match.name or UNKNOWN) == track.label:
+                    checkin = self._attend(track)
+                    if checkin:
+                        checkins.append(checkin)
+        else:
+            embedded = searched = time.perf_counter()
         finished = time.perf_counter()
         timings = {"detect": (detected - started) * 1000, "embed": (embedded - detected) * 1000,
                    "search": (searched - embedded) * 1000, "total": (finished - started) * 1000}
@@ -176,15 +182,26 @@ class LiveRecognizer:
             return
         label = track.votes[0] or UNKNOWN
         if label != track.label:
-            if track.label is not None:
-                log.info("Track %d relabelled %s -> %s", track.id, track.label, label)
-                track.counted = False
+            if track.known:
+                track.counted = False  # a person seen as someone else may check in again
             track.label = label
             track.labelled_at = now
 
     def _attend(self, track: Track) -> CheckIn | None:
-        if not self.record_attendance or track.label is None:
+        """Attendance for a track whose confirmed label this frame's decision agrees with.
+
+        A storage failure (disk full, database locked) must not stop the labels: it is
+        logged and the next re-check tries again.
+        """
+        if not self.record_attendance:
             return None
+        try:
+            return self._record(track)
+        except KioskError as exc:
+            log.warning("Attendance not recorded: %s", exc)
+            return None
+
+    def _record(self, track: Track) -> CheckIn | None:
         attendance = self.engine.attendance
         wants_snapshot = (attendance.store_checkin_snapshots if track.known
                           else attendance.store_visitor_snapshots)
@@ -193,9 +210,9 @@ class LiveRecognizer:
             # every re-check moves last_seen; the cool-down keeps check-ins to one
             checkin = attendance.record_sighting(track.label, track.match.similarity,
                                                  snapshot=snapshot)
-            track.counted = True
+            track.counted = track.ever_known = True
             return checkin
-        if not track.counted:
+        if not track.counted and not track.ever_known:
             attendance.record_visitor(snapshot=snapshot)
             track.counted = True
         return None

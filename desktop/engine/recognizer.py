@@ -252,7 +252,7 @@ class FaceEngine:
                    f"{similarity:.2f}); is {name!r} the same person?")
         if not force:
             raise DuplicateFaceError(message, other, similarity)
-        log.warning("Enrolling %s despite: %s", name, message)
+        log.warning("Enrolling despite a probable duplicate (similarity %.2f)", similarity)
 
     def delete(self, name: str, keep_attendance: bool | None = None) -> DeleteReport:
         keep = (not self.settings.delete_attendance_with_person if keep_attendance is None
