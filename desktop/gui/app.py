@@ -1,0 +1,119 @@
+"""Boot the window: settings (given) -> logging (done by the CLI) -> engine -> window.
+
+Models load on the task runner behind a small splash, so the desktop does not think the
+program hung; a startup failure the user can fix (missing weights, damaged database,
+another model's embeddings) is shown in a message box, not as a traceback.
+"""
+from __future__ import annotations
+
+import logging
+import sys
+import traceback
+
+from PyQt5 import sip
+from PyQt5.QtCore import Qt
+from PyQt5.QtGui import QColor, QFont, QPainter, QPixmap
+from PyQt5.QtWidgets import QApplication, QMessageBox, QSplashScreen
+
+from ..config import Settings
+from ..engine.errors import KioskError
+from ..engine.recognizer import FaceEngine, Models
+from .main_window import MainWindow
+from .tasks import TaskRunner
+
+log = logging.getLogger(__name__)
+
+APP_NAME = "Reception kiosk"
+
+
+def application() -> QApplication:
+    """The QApplication (created once)."""
+    app = QApplication.instance()
+    if app is None:
+        QApplication.setAttribute(Qt.AA_EnableHighDpiScaling, True)
+        app = QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    return app
+
+
+def splash_screen(text: str) -> QSplashScreen:
+    picture = QPixmap(460, 150)
+    picture.fill(QColor("#1f2a36"))
+    painter = QPainter(picture)
+    painter.setPen(QColor("white"))
+    font = QFont()
+    font.setPixelSize(26)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.drawText(picture.rect().adjusted(0, 28, 0, 0), Qt.AlignHCenter | Qt.AlignTop,
+                     APP_NAME)
+    painter.end()
+    splash = QSplashScreen(picture)
+    splash.showMessage(text, Qt.AlignHCenter | Qt.AlignBottom, QColor("#c9d4df"))
+    return splash
+
+
+def startup_error(exc: BaseException, settings: Settings) -> QMessageBox:
+    """A message box explaining why the kiosk cannot start (not yet shown)."""
+    if isinstance(exc, KioskError):
+        text = str(exc)
+    else:
+        text = (f"Unexpected error: {exc}\n\nDetails are in the log file "
+                f"{settings.log_path}.")
+    box = QMessageBox(QMessageBox.Critical, "The kiosk cannot start", text, QMessageBox.Ok)
+    box.setTextFormat(Qt.PlainText)
+    box.setAttribute(Qt.WA_DeleteOnClose)
+    return box
+
+
+def _log_uncaught(kind, value, tb) -> None:
+    """PyQt aborts on an exception escaping a slot; log it and keep the kiosk running."""
+    log.error("Uncaught exception:\n%s", "".join(traceback.format_exception(kind, value, tb)))
+
+
+def run_app(settings: Settings, *, engine: FaceEngine | None = None,
+            models: Models | None = None) -> int:
+    """Open the kiosk window and run until it is closed; returns the exit code.
+
+    With ``engine`` (tests, embedding) the window uses it and leaves it open afterwards;
+    otherwise the engine is built here from ``settings`` (and ``models``, if given).
+    """
+    app = application()
+    if sys.excepthook is sys.__excepthook__:  # leave test harnesses' hooks alone
+        sys.excepthook = _log_uncaught
+    if engine is not None:
+        window = MainWindow(engine, owns_engine=False)
+        window.setAttribute(Qt.WA_DeleteOnClose)
+        window.show()
+        return app.exec_()
+
+    state: dict[str, object] = {}
+    splash = splash_screen("Loading the face models...")
+    splash.show()
+    loader = TaskRunner()
+
+    def loaded(new_engine: FaceEngine) -> None:
+        log.info("Engine ready: %d people, model %s on %s (models loaded in %.1f s)",
+                 new_engine.gallery.size, new_engine.models.embedder.info.name,
+                 new_engine.models.embedder.device, new_engine.models.load_seconds)
+        window = MainWindow(new_engine, owns_engine=True)
+        window.setAttribute(Qt.WA_DeleteOnClose)
+        state["window"] = window
+        window.show()  # before the splash closes, or the last window closing quits
+        splash.finish(window)
+
+    def failed(exc: BaseException) -> None:
+        log.error("Cannot start: %s", exc, exc_info=not isinstance(exc, KioskError))
+        box = startup_error(exc, settings)
+        state["error"] = box
+        box.finished.connect(lambda _r: app.exit(1))
+        box.show()
+        splash.close()
+
+    loader.run(lambda: FaceEngine(settings, models), loaded, failed)
+    code = app.exec_()
+    loader.shutdown()
+    window = state.get("window")
+    if isinstance(window, MainWindow) and not sip.isdeleted(window):
+        window.shutdown()
+    return code

@@ -1,0 +1,84 @@
+"""Which live frames are good enough to register someone from (Qt-free).
+
+Registration takes the crops the recognition thread already made, so the preview never
+waits for it. A crop is taken only when there is one subject in view (a much smaller
+face in the background is allowed, as for photos), the face is big, frontal and sharp
+enough, and a little time has passed since the last one, so samples differ.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..engine.alignment import frontalness, sharpness
+from ..engine.recognizer import SUBJECT_AREA_RATIO, Face
+
+
+@dataclass(frozen=True)
+class CaptureRules:
+    samples: int = 5
+    min_face_px: float = 80.0
+    """Face box width in frame pixels: smaller faces give blurry, upscaled crops."""
+    min_sharpness: float = 15.0
+    """Variance of the Laplacian of the 160x160 crop (camera faces: 20-400; blur: < 12)."""
+    min_frontalness: float = 0.5
+    min_interval: float = 0.4
+    """Seconds between samples, so they are not all the same instant."""
+
+
+NO_FACE = "No face in view. Please look at the camera."
+SEVERAL = "Only one person in front of the camera, please."
+TOO_SMALL = "Please come a little closer."
+TURNED = "Please look straight at the camera."
+BLURRY = "Please hold still."
+TAKEN = "Got it. Hold still..."
+DONE = "All pictures taken."
+
+
+def subject(faces: list[Face]) -> tuple[Face | None, str | None]:
+    """The one face the registration is about, or None and why not."""
+    if not faces:
+        return None, NO_FACE
+    ordered = sorted(faces, key=lambda f: f.detection.area, reverse=True)
+    largest = ordered[0].detection.area
+    second = ordered[1].detection.area if len(ordered) > 1 else 0.0
+    if largest < SUBJECT_AREA_RATIO * second:
+        return None, SEVERAL
+    return ordered[0], None
+
+
+@dataclass
+class SampleCollector:
+    rules: CaptureRules = field(default_factory=CaptureRules)
+    crops: list[np.ndarray] = field(default_factory=list)
+    last_taken: float = float("-inf")
+    advice: str = NO_FACE
+
+    @property
+    def done(self) -> bool:
+        return len(self.crops) >= self.rules.samples
+
+    def offer(self, faces: list[Face], now: float) -> bool:
+        """Consider one frame's faces; True if a sample was taken. ``advice`` says why not."""
+        if self.done:
+            self.advice = DONE
+            return False
+        face, problem = subject(faces)
+        if face is None:
+            self.advice = problem
+            return False
+        if face.detection.width < self.rules.min_face_px:
+            self.advice = TOO_SMALL
+        elif frontalness(face.detection.landmarks) < self.rules.min_frontalness:
+            self.advice = TURNED
+        elif sharpness(face.crop) < self.rules.min_sharpness:
+            self.advice = BLURRY
+        elif now - self.last_taken < self.rules.min_interval:
+            self.advice = TAKEN
+        else:
+            self.crops.append(face.crop)
+            self.last_taken = now
+            self.advice = DONE if self.done else TAKEN
+            return True
+        return False

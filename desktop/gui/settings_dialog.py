@@ -1,0 +1,101 @@
+"""The settings a receptionist may change; saved to <db>/settings.json by the window."""
+from __future__ import annotations
+
+from typing import Any
+
+from PyQt5.QtWidgets import (QCheckBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog,
+                             QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QSpinBox,
+                             QVBoxLayout, QWidget)
+
+from ..config import Settings
+
+VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, database_threshold: float,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.settings = settings
+        self.database_threshold = database_threshold
+
+        self.source = QLineEdit(settings.source, objectName="settingsSource")
+        self.source.setMinimumWidth(380)
+        self.source.setToolTip("A camera number (0 is the first camera), a video file, a "
+                               "folder of photos, or a stream address (rtsp://, http://)")
+        camera = QPushButton("Camera", clicked=lambda: self.source.setText("0"))
+        video = QPushButton("Video...", clicked=self._pick_video)
+        folder = QPushButton("Folder...", clicked=self._pick_folder)
+        pickers = QHBoxLayout()
+        for button in (camera, video, folder):
+            pickers.addWidget(button)
+        pickers.addStretch(1)
+        source_row = QVBoxLayout()
+        source_row.addWidget(self.source)
+        source_row.addLayout(pickers)
+        self.loop_video = QCheckBox("Play video files in a loop", checked=settings.loop_video)
+
+        self.use_database_threshold = QCheckBox(
+            f"Use the database's calibrated value ({database_threshold:.2f})",
+            checked=settings.threshold is None)
+        self.threshold = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0, singleStep=0.01)
+        self.threshold.setValue(settings.threshold if settings.threshold is not None
+                                else database_threshold)
+        self.threshold.setToolTip("How similar a face must be to an enrolled person to be "
+                                  "named. Higher: fewer mistaken names, more 'Unknown'.")
+        self.use_database_threshold.toggled.connect(self._threshold_mode)
+        self._threshold_mode(self.use_database_threshold.isChecked())
+
+        self.min_face_size = QSpinBox(minimum=20, maximum=400, suffix=" px",
+                                      value=settings.min_face_size)
+        self.min_face_size.setToolTip("Smaller faces are ignored; larger values are faster.")
+        self.cooldown = QDoubleSpinBox(decimals=1, minimum=0.0, maximum=24 * 60.0,
+                                       suffix=" min", value=settings.cooldown_minutes)
+        self.cooldown.setToolTip("A person is checked in again only after this long.")
+
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
+        form.addRow("Video source", source_row)
+        form.addRow("", self.loop_video)
+        form.addRow("Match threshold", self.threshold)
+        form.addRow("", self.use_database_threshold)
+        form.addRow("Smallest face", self.min_face_size)
+        form.addRow("Check-in cool-down", self.cooldown)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel,
+                                        accepted=self.accept, rejected=self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(QLabel(f"Saved in {settings.db_dir / 'settings.json'}",
+                                objectName="hint", wordWrap=True))
+        layout.addWidget(self.buttons)
+
+    def _threshold_mode(self, use_database: bool) -> None:
+        self.threshold.setEnabled(not use_database)
+        if use_database:
+            self.threshold.setValue(self.database_threshold)
+
+    def _pick_video(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Choose a video file", "", VIDEO_FILTER)
+        if path:
+            self.source.setText(path)
+
+    def _pick_folder(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Choose a folder of photos")
+        if path:
+            self.source.setText(path)
+
+    def values(self) -> dict[str, Any]:
+        """The chosen values, by Settings field name."""
+        return {
+            "source": self.source.text().strip() or "0",
+            "loop_video": self.loop_video.isChecked(),
+            "threshold": None if self.use_database_threshold.isChecked()
+            else round(self.threshold.value(), 2),
+            "min_face_size": self.min_face_size.value(),
+            "cooldown_minutes": self.cooldown.value(),
+        }
+
+    def changes(self) -> dict[str, Any]:
+        """Only the values that differ from the current settings."""
+        return {k: v for k, v in self.values().items() if getattr(self.settings, k) != v}

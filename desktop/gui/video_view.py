@@ -1,0 +1,146 @@
+"""The preview: newest camera frame, scaled to fit, with the latest recognition's boxes.
+
+Frames and recognition results arrive independently, so the preview runs at the
+camera's rate however slow recognition is; boxes come from the most recent result.
+"""
+from __future__ import annotations
+
+import time
+
+import cv2
+from PyQt5.QtCore import QRect, QRectF, Qt
+from PyQt5.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PyQt5.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
+
+from ..engine.sources import Frame
+from .banner import WelcomeBanner
+from .qt_images import qimage
+from .rate_meter import RateMeter
+from .recognition import Recognition, TrackView
+from .source_message import SourceMessage
+
+KNOWN = QColor("#2e9d45")
+UNKNOWN = QColor("#d93025")
+PENDING = QColor("#c9ced6")
+BACKGROUND = QColor("#101214")
+STALE_SECONDS = 2.0
+"""Boxes older than this are not drawn (recognition stopped or fell far behind)."""
+
+
+def box_colour(track: TrackView) -> QColor:
+    if track.label is None:
+        return PENDING
+    return KNOWN if track.known else UNKNOWN
+
+
+class VideoView(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("videoView")
+        self.setAttribute(Qt.WA_OpaquePaintEvent)
+        self.setMinimumSize(320, 240)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.frame: Frame | None = None
+        self.recognition: Recognition | None = None
+        self.preview_rate = RateMeter()
+        self._painted_seq = 0
+        self._scaled = None  # (key, QImage) of the last scaled frame
+        self.banner = WelcomeBanner(self)
+        self.message = SourceMessage(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 16, 24, 24)
+        layout.addStretch(1)
+        layout.addWidget(self.message, 0, Qt.AlignCenter)
+        layout.addStretch(1)
+        # at the bottom: faces are usually in the upper half of the picture
+        layout.addWidget(self.banner, 0, Qt.AlignBottom | Qt.AlignHCenter)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's naming
+        super().resizeEvent(event)
+        if self.banner.isVisible():
+            self.banner.fit()
+
+    # ---------------------------------------------------------------- inputs
+    def show_frame(self, frame: Frame) -> None:
+        self.frame = frame
+        self.update()
+
+    def show_recognition(self, recognition: Recognition) -> None:
+        self.recognition = recognition
+        self.update()
+
+    def clear(self) -> None:
+        """Forget the picture and boxes (the source changed)."""
+        self.frame = None
+        self.recognition = None
+        self._scaled = None
+        self.preview_rate.clear()
+        self.update()
+
+    # ---------------------------------------------------------------- painting
+    def image_rect(self) -> QRect:
+        """Where the frame goes: as large as fits, centred, aspect kept."""
+        if self.frame is None:
+            return QRect()
+        height, width = self.frame.rgb.shape[:2]
+        scale = min(self.width() / width, self.height() / height)
+        w, h = max(1, int(width * scale)), max(1, int(height * scale))
+        return QRect((self.width() - w) // 2, (self.height() - h) // 2, w, h)
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's naming
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), BACKGROUND)
+        if self.frame is None:
+            return
+        target = self.image_rect()
+        painter.drawImage(target.topLeft(), self._scaled_image(target))
+        if self.frame.seq != self._painted_seq:
+            self._painted_seq = self.frame.seq
+            self.preview_rate.tick()
+        recognition = self.recognition
+        if recognition is None or time.monotonic() - recognition.finished > STALE_SECONDS:
+            return
+        height, width = self.frame.rgb.shape[:2]
+        if recognition.frame_size != (width, height):
+            return
+        painter.setRenderHint(QPainter.Antialiasing)
+        scale = target.width() / width
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setPixelSize(max(13, min(26, target.height() // 30)))
+        painter.setFont(font)
+        for track in recognition.tracks:
+            self._draw_track(painter, track, target, scale)
+
+    def _scaled_image(self, target: QRect):
+        key = (self.frame.seq, target.width(), target.height())
+        if self._scaled is None or self._scaled[0] != key:
+            rgb = self.frame.rgb
+            if (rgb.shape[1], rgb.shape[0]) != (target.width(), target.height()):
+                shrinking = target.width() < rgb.shape[1]
+                rgb = cv2.resize(rgb, (target.width(), target.height()),
+                                 interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
+            self._scaled = (key, qimage(rgb))
+        return self._scaled[1]
+
+    def _draw_track(self, painter: QPainter, track: TrackView, target: QRect,
+                    scale: float) -> None:
+        x1, y1, x2, y2 = track.box
+        box = QRectF(target.x() + x1 * scale, target.y() + y1 * scale,
+                     (x2 - x1) * scale, (y2 - y1) * scale)
+        colour = box_colour(track)
+        painter.setPen(QPen(colour, 3))
+        painter.setBrush(Qt.NoBrush)
+        painter.drawRoundedRect(box, 4, 4)
+        metrics = QFontMetrics(painter.font())
+        text = track.text
+        pad = 5
+        w = metrics.horizontalAdvance(text) + 2 * pad
+        h = metrics.height() + pad
+        top = box.top() - h - 2 if box.top() - h - 2 >= target.top() else box.bottom() + 2
+        label = QRectF(box.left() - 1.5, top, w, h)
+        painter.setPen(Qt.NoPen)
+        painter.setBrush(colour)
+        painter.drawRoundedRect(label, 4, 4)
+        painter.setPen(QColor("#1d1f21") if track.label is None else QColor("white"))
+        painter.drawText(label, Qt.AlignCenter, text)
