@@ -253,6 +253,12 @@ def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_window(settings: Settings, args: argparse.Namespace) -> int:
+    import os
+    if sys.platform.startswith("linux") and not any(
+            os.environ.get(v) for v in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        build_parser().print_help(sys.stderr)
+        raise KioskError("no screen to open the kiosk window on (DISPLAY is not set); use the "
+                         "commands above, or start it from a desktop session")
     from .gui.app import run_app
     return run_app(settings)
 
