@@ -1,0 +1,8 @@
+"""`python main.py bench`: where a recognition's time goes on this machine, measured with
+the real weights, real photos and the real video (see runner.run_bench)."""
+from __future__ import annotations
+
+from .options import BenchOptions
+from .runner import run_bench
+
+__all__ = ["BenchOptions", "run_bench"]
