@@ -7,6 +7,9 @@ with the reason when they are absent.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +24,21 @@ WEIGHTS = Path(os.environ.get("FACENET_WEIGHTS", ROOT.parent / "shared" / "model
 
 needs_faces = pytest.mark.skipif(not FACES.is_dir(),
                                  reason=f"face photos not found at {FACES} (set KIOSK_FACES)")
+
+
+def kill_mid_write(script: str, after: int) -> int:
+    """Run ``script`` (which prints a counter after each commit) in a child process and
+    SIGKILL it once ``after`` commits are reported; returns the last reported counter."""
+    proc = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE,
+                            text=True)
+    committed = -1
+    for line in proc.stdout:
+        committed = int(line)
+        if committed >= after:
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return committed
 
 
 def person_photos(name: str) -> list[Path]:

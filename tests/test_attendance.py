@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import csv
-import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -11,7 +9,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, person_photos
+from conftest import ROOT, kill_mid_write, person_photos
 from desktop.engine.attendance import day_of
 from desktop.engine.live import LiveRecognizer
 from desktop.engine.recognizer import FaceEngine
@@ -104,15 +102,7 @@ def test_crash_mid_write_loses_no_committed_event(kit_and_rose, settings, models
             attendance.record_sighting("Kit_Harington", 0.8, ts=time.time())
             print(i, flush=True)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", writer], cwd=ROOT, stdout=subprocess.PIPE,
-                            text=True)
-    committed = -1
-    for line in proc.stdout:
-        committed = int(line)
-        if committed >= 30:
-            break
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    committed = kill_mid_write(writer, after=30)
     reopened = FaceEngine(settings, models)
     today = reopened.attendance.day()
     assert today[0].checkins >= committed + 1

@@ -2,17 +2,13 @@
 and a second process writing to the same file."""
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from conftest import ROOT, person_photos
+from conftest import kill_mid_write, person_photos
 from desktop.engine.errors import DatabaseError, ModelMismatchError
 from desktop.engine.recognizer import FaceEngine
 
@@ -43,15 +39,7 @@ def test_killed_mid_write_reopens_with_every_committed_person(engine, settings, 
             gallery.add_samples(f"person {{i}}", vector, [crop], ["crash test"])
             print(i, flush=True)
     """)
-    proc = subprocess.Popen([sys.executable, "-c", writer], cwd=ROOT, stdout=subprocess.PIPE,
-                            text=True)
-    committed = -1
-    for line in proc.stdout:
-        committed = int(line)
-        if committed >= 40:
-            break
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    committed = kill_mid_write(writer, after=40)
     assert committed >= 40
 
     reopened = FaceEngine(settings, models)
