@@ -3,7 +3,6 @@ and a second process writing to the same file."""
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
