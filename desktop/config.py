@@ -64,7 +64,7 @@ class Settings:
     """Camera index, video file, folder of images, or stream URL."""
     loop_video: bool = True
     slideshow_seconds: float = 1.5
-    confirm_frames: int = 3
+    confirm_frames: int = 2
     """A name is shown (and attendance recorded) only after this many consistent frames."""
     recheck_seconds: float = 1.0
     """A tracked, already recognised face is re-embedded this often, not every frame."""

@@ -128,8 +128,8 @@ def evaluate(models: Models, settings: Settings, root: Path, *, k: int = 3,
         i_kept, i_vectors = probe(impostor)
         truth = [genuine[i][0] for i in g_kept]
         used_threshold = engine.threshold
-        g_ranked = engine.gallery.search(g_vectors, k=2)
-        i_ranked = engine.gallery.search(i_vectors, k=2)
+        g_ranked = engine.search_gallery(g_vectors, 2)
+        i_ranked = engine.search_gallery(i_vectors, 2)
         g_matches = engine.match(g_vectors)
         i_matches = engine.match(i_vectors)
         engine.close()

@@ -10,10 +10,10 @@ from __future__ import annotations
 import faiss
 import numpy as np
 
-APPROXIMATE_FROM = 200_000
+APPROXIMATE_FROM = 10_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
-HNSW_EF_SEARCH = 128
+HNSW_EF_SEARCH = 256
 
 
 def build_index(vectors: np.ndarray, ids: np.ndarray, exact: bool | None = None) -> faiss.Index:

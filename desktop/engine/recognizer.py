@@ -167,7 +167,13 @@ class FaceEngine:
 
     def match(self, vectors: np.ndarray) -> list[Match]:
         threshold, margin = self.threshold, self.settings.match_margin
-        return [decide(ranked, threshold, margin) for ranked in self.gallery.search(vectors, k=2)]
+        return [decide(ranked, threshold, margin) for ranked in self.search_gallery(vectors, 2)]
+
+    def search_gallery(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
+        """Gallery search on the inference thread: Faiss brings its own OpenMP runtime, and a
+        search from another thread left a second team that made later inference 2-3x slower
+        (measured by ``python main.py bench``, tuning table)."""
+        return self.models.run(self.gallery.search, vectors, k)
 
     # ------------------------------------------------------------ recognition
     def identify(self, rgb: np.ndarray) -> list[FaceResult]:
@@ -191,7 +197,7 @@ class FaceEngine:
     def search(self, rgb: np.ndarray, k: int = 5) -> tuple[np.ndarray, list[SearchHit]]:
         """The query's subject crop and its ``k`` most similar people with their thumbnails."""
         face = subject_face(self.faces(rgb))
-        ranked = self.gallery.search(self.embed([face.crop]), k=k)[0]
+        ranked = self.search_gallery(self.embed([face.crop]), k)[0]
         hits = []
         for name, similarity in ranked:
             jpeg = self.gallery.thumbnail(name)
@@ -236,7 +242,7 @@ class FaceEngine:
         """
         own = " ".join(name.split()).casefold()
         votes: dict[str, list[float]] = {}
-        for ranked in self.gallery.search(vectors, k=3):
+        for ranked in self.search_gallery(vectors, 3):
             others = [(n, s) for n, s in ranked if n.casefold() != own]
             if others:
                 match = decide(others, self.duplicate_threshold, self.settings.match_margin)
