@@ -15,7 +15,8 @@ from .data import PersonPhotos, group_sequence, pick_visitors, single_face_seque
 from .loop import Feed, SequenceFeed, VideoFeed, run_live, summarise
 from .options import BenchOptions
 from .table import Column, Table
-from .util import in_thread, inference_threads, progress, torch_threads
+from .util import (cpu_snapshot, in_thread, inference_threads, others_share, progress,
+                   torch_threads)
 
 log = logging.getLogger(__name__)
 
@@ -183,10 +184,10 @@ def bench_tuning(engine: FaceEngine, scenarios: Scenarios, options: BenchOptions
                       Column("7f found", ".1f"), Column("7f all ms", ".0f"),
                       Column("crowd recog/s", ".1f"), Column("crowd faces", ".1f"),
                       Column("crowd emb/fr", ".2f"), Column("detect ms", ".0f"),
-                      Column("wrong"), Column("wrong votes")])
+                      Column("wrong"), Column("wrong votes"), Column("others %", ".0f")])
     bar = progress(total=len(wanted) * len(scenarios.all()), desc="tuning", unit="run")
     for config in wanted:
-        figures = []
+        figures, mark = [], cpu_snapshot()
         for feed in scenarios.all():
             figures.append(play(engine, feed, config, options.tuning_runs))
             bar.update(1)
@@ -200,7 +201,8 @@ def bench_tuning(engine: FaceEngine, scenarios: Scenarios, options: BenchOptions
                   crowd.get("rec_per_s", nan), crowd.get("faces_per_frame", nan),
                   crowd.get("embeds_per_frame", nan), (crowd or one)["detect_ms"],
                   str(sum(f["wrong"] for f in figures)),
-                  f"{sum(f['wrong_votes'] for f in figures)}/{sum(f['votes'] for f in figures)}")
+                  f"{sum(f['wrong_votes'] for f in figures)}/{sum(f['votes'] for f in figures)}",
+                  100 * others_share(mark, cpu_snapshot()))
     bar.close()
     table.notes += [
         "1f = the 1-face clip, 7f = the group photo clip (7 faces of 40-60 px), crowd = the "
@@ -210,7 +212,8 @@ def bench_tuning(engine: FaceEngine, scenarios: Scenarios, options: BenchOptions
         "tracked per processed frame (of 7); 7f all ms: until the last of them was labelled. "
         "detect ms: median MTCNN time per crowd frame (1f frames without a video).",
         "wrong: wrong labels over all scenarios; wrong votes: wrong single-frame decisions / "
-        "decisions (what confirm_frames filters).",
+        "decisions (what confirm_frames filters). others %: CPU time other processes took "
+        "while the row ran (a row above ~10 % is not comparable).",
         "no tracking = recheck_seconds 0 (every face re-embedded every frame); no batching = "
         "one FaceNet call per face; threads N = torch.set_num_threads(N) on the inference "
         "thread; search on inference = FaceEngine.match run via models.run.",
