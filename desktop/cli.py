@@ -90,7 +90,9 @@ def cmd_enroll_folder(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_identify(settings: Settings, args: argparse.Namespace) -> int:
+    """Exit 0 when at least one image was read (each unreadable one is reported), 2 if none."""
     engine = _engine(settings)
+    read = 0
     for path, image in _images(args.images):
         if isinstance(image, KioskError):
             if args.json:
@@ -99,6 +101,7 @@ def cmd_identify(settings: Settings, args: argparse.Namespace) -> int:
                 print(f"{path}: error: {image}")
             continue
         results = engine.identify(image)
+        read += 1
         if args.json:
             _print_json({"image": path, "faces": [r.to_json() for r in results]})
             continue
@@ -108,6 +111,8 @@ def cmd_identify(settings: Settings, args: argparse.Namespace) -> int:
             who = r.match.name or "Unknown"
             hint = f" (closest: {r.match.candidate})" if not r.match.name and r.match.candidate else ""
             print(f"  [{box}] {who}{hint} similarity {r.match.similarity:.3f}")
+    if not read:
+        raise KioskError(f"none of the {len(args.images)} image(s) could be read")
     return 0
 
 

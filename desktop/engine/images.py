@@ -54,22 +54,34 @@ def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarra
         raise ImageError(f"{label}: not an image format that can be read") from None
     except Image.DecompressionBombError as exc:
         raise ImageError(f"{label}: image too large ({exc})") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageError(f"{label}: damaged or truncated image ({exc})") from None
+    except Exception as exc:  # Pillow's decoders raise many types on malformed data
+        raise ImageError(f"{label}: damaged or truncated image "
+                         f"({str(exc)[:200] or type(exc).__name__})") from None
 
 
 def to_rgb(image: Image.Image) -> np.ndarray:
     """Any PIL mode (L, LA, P, RGBA, CMYK, 16-bit grey) to a contiguous RGB uint8 array."""
-    if image.mode in ("I", "I;16", "I;16B", "I;16L", "F"):
-        array = np.asarray(image, dtype=np.float32)
-        top = float(array.max()) or 1.0
-        grey = np.clip(array * (255.0 / top), 0, 255).astype(np.uint8)
-        return np.ascontiguousarray(np.stack([grey] * 3, axis=-1))
+    if image.mode in ("I", "I;16", "I;16B", "I;16L", "I;16N", "F"):
+        return np.ascontiguousarray(np.stack([to_grey8(np.asarray(image))] * 3, axis=-1))
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, rgba)
     return np.ascontiguousarray(np.asarray(image.convert("RGB")))
+
+
+def to_grey8(array: np.ndarray) -> np.ndarray:
+    """Integer or float samples to 0..255, stretched over their finite range (a float TIFF
+    may hold NaN or infinity in some pixels; those become black instead of blanking all)."""
+    values = np.asarray(array, dtype=np.float32)
+    finite = np.isfinite(values)
+    if not finite.any():
+        return np.zeros(values.shape, np.uint8)
+    low = min(float(values[finite].min()), 0.0)
+    top = float(values[finite].max())
+    span = top - low if top > low else 1.0
+    scaled = np.where(finite, (values - low) * (255.0 / span), 0.0)
+    return np.clip(scaled, 0, 255).astype(np.uint8)
 
 
 def encode_jpeg(rgb: np.ndarray, quality: int = 92) -> bytes:
