@@ -97,6 +97,8 @@ class Database:
         except OSError as exc:
             raise DatabaseError(f"cannot create database folder {self.path.parent}: {exc}") from None
         self._lock = threading.RLock()
+        self.checkpoint_pending = False
+        """A checkpoint (after a deletion) could not complete yet."""
         try:
             self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
                                          check_same_thread=False)
@@ -150,16 +152,21 @@ class Database:
 
     def checkpoint(self) -> bool:
         """Fold the WAL into the main file and truncate it, so deleted rows leave no copy
-        there. False when another connection's reader kept it from completing."""
+        there. Never waits for readers: False (and ``checkpoint_pending``, retried by the
+        gallery's next refresh) when another connection's open read kept it from completing."""
         with self._lock:
             try:
+                self._conn.execute("PRAGMA busy_timeout=0")
                 busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
             except sqlite3.Error as exc:
                 log.warning("WAL checkpoint failed: %s", exc)
-                return False
-        if busy:
+                busy = 1
+            finally:
+                self._conn.execute("PRAGMA busy_timeout=30000")
+        if busy and not self.checkpoint_pending:
             log.warning("WAL checkpoint incomplete (another program is reading the database); "
-                        "it completes at the next deletion or close")
+                        "retrying until it completes")
+        self.checkpoint_pending = bool(busy)
         return not busy
 
     def close(self) -> None:

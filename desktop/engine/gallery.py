@@ -25,6 +25,7 @@ from .errors import KioskError, ModelMismatchError, UnknownPersonError
 from .images import encode_jpeg
 from .index import build_index, is_exact
 from .matching import default_threshold
+from .names import name_key, normalize_name
 
 log = logging.getLogger(__name__)
 
@@ -46,13 +47,10 @@ class DeleteReport:
     kept_attendance: bool
 
 
-def validate_name(name: str) -> str:
-    clean = " ".join(name.split())
-    if not clean:
-        raise KioskError("a person's name cannot be empty")
-    if len(clean) > 100:
-        raise KioskError("a person's name is limited to 100 characters")
-    return clean
+def find_person(rows: list[tuple[int, str]], name: str) -> tuple[int, str] | None:
+    """The (id, stored name) among ``rows`` that ``name`` refers to (by ``name_key``)."""
+    key = name_key(name)
+    return next(((pid, stored) for pid, stored in rows if name_key(stored) == key), None)
 
 
 class Gallery:
@@ -120,6 +118,9 @@ class Gallery:
     def _load_index(self) -> None:
         """Load the saved index of the current generation, or rebuild it from SQLite."""
         with self._lock:
+            # Taken before reading: a commit made while we load changes data_version after
+            # this point, so the next refresh() sees it (recording it after would hide it).
+            version = self.db.data_version()
             generation = self._current_generation()
             rows = self.db.query("SELECT s.id, s.person_id, p.name FROM samples s "
                                  "JOIN people p ON p.id = s.person_id")
@@ -144,7 +145,7 @@ class Gallery:
                 index = self._rebuild(generation)
             self._index = index
             self._generation = generation
-            self._data_version = self.db.data_version()
+            self._data_version = version
 
     def _rebuild(self, generation: int) -> faiss.Index:
         started = time.perf_counter()
@@ -161,25 +162,32 @@ class Gallery:
     def _save(self, index: faiss.Index, generation: int) -> None:
         """Write index-<generation>.faiss atomically and drop older generations."""
         path = self._index_path(generation)
-        tmp = path.with_suffix(".tmp")
+        # one temporary name per process and thread: two savers of one generation must
+        # not write into the same file
+        tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
         try:
             faiss.write_index(index, str(tmp))
             os.replace(tmp, path)
         except (RuntimeError, OSError) as exc:
             log.warning("Could not save the index (%s); it will be rebuilt on next start", exc)
             tmp.unlink(missing_ok=True)
-        for old in self.index_dir.glob("index-*.faiss"):
-            if old != path:
-                old.unlink(missing_ok=True)
+        for old in self.index_dir.glob("index-*.faiss*"):
+            if old != path and not old.name.startswith(f"{path.name}."):
+                old.unlink(missing_ok=True)  # older generations, and a killed saver's .tmp
 
     def refresh(self) -> None:
-        """Pick up commits made by other processes (cheap when nothing changed)."""
-        if self.db.data_version() != self._data_version:
+        """Pick up commits made by other processes (cheap when nothing changed), and finish
+        a deletion's checkpoint that a reader had held up."""
+        if self.db.checkpoint_pending:
+            self.db.checkpoint()
+        version = self.db.data_version()
+        if version != self._data_version:
             with self._lock:
-                self._data_version = self.db.data_version()
                 if self._current_generation() != self._generation:
                     log.info("Gallery changed by another process: reloading")
                     self._load_index()
+                else:  # only attendance or settings changed
+                    self._data_version = version
 
     # ---------------------------------------------------------------- queries
     def people(self) -> list[Person]:
@@ -188,18 +196,24 @@ class Gallery:
                              "ORDER BY p.name COLLATE NOCASE")
         return [Person(*row) for row in rows]
 
+    def _person_id(self, name: str) -> int | None:
+        found = find_person(self.db.query("SELECT id, name FROM people"), name)
+        return found[0] if found else None
+
     def person(self, name: str) -> Person:
+        pid = self._person_id(name)
         rows = self.db.query("SELECT p.id, p.name, p.created_at, COUNT(s.id) FROM people p "
-                             "LEFT JOIN samples s ON s.person_id = p.id WHERE p.name = ? "
-                             "GROUP BY p.id", (name,))
+                             "LEFT JOIN samples s ON s.person_id = p.id WHERE p.id = ? "
+                             "GROUP BY p.id", (pid,)) if pid is not None else []
         if not rows:
             raise UnknownPersonError(f"no enrolled person named {name!r}")
         return Person(*rows[0])
 
     def thumbnail(self, name: str) -> bytes | None:
         """The JPEG face crop of the person's first sample."""
-        rows = self.db.query("SELECT s.crop FROM samples s JOIN people p ON p.id = s.person_id "
-                             "WHERE p.name = ? ORDER BY s.id LIMIT 1", (name,))
+        pid = self._person_id(name)
+        rows = self.db.query("SELECT crop FROM samples WHERE person_id = ? ORDER BY id LIMIT 1",
+                             (pid,)) if pid is not None else []
         return rows[0][0] if rows else None
 
     def crops(self) -> list[tuple[int, bytes]]:
@@ -238,7 +252,7 @@ class Gallery:
     def add_samples(self, name: str, vectors: np.ndarray, crops: list[np.ndarray],
                     sources: list[str]) -> Person:
         """Store samples (creating the person if new) in one transaction, then index them."""
-        name = validate_name(name)
+        name = normalize_name(name)
         if self.model_mismatch:
             raise ModelMismatchError("the database holds another model's embeddings; "
                                      "run `python main.py reembed` first")
@@ -246,7 +260,7 @@ class Gallery:
         jpegs = [encode_jpeg(crop) for crop in crops]
         with self._lock:
             with self.db.transaction() as cur:
-                row = cur.execute("SELECT id FROM people WHERE name = ?", (name,)).fetchone()
+                row = find_person(cur.execute("SELECT id, name FROM people").fetchall(), name)
                 pid = row[0] if row else cur.execute(
                     "INSERT INTO people(name, created_at) VALUES (?, ?)", (name, now)).lastrowid
                 ids = []
@@ -297,9 +311,9 @@ class Gallery:
 
     def rename(self, old: str, new: str) -> Person:
         person = self.person(old)
-        new = validate_name(new)
-        clash = self.db.query("SELECT id FROM people WHERE name = ?", (new,))
-        if clash and clash[0][0] != person.id:
+        new = normalize_name(new)
+        clash = self._person_id(new)
+        if clash is not None and clash != person.id:
             raise KioskError(f"there is already a person named {new!r}")
         with self._lock:
             with self.db.transaction() as cur:
@@ -338,7 +352,8 @@ class Gallery:
         if self._generation == -1:
             self._load_index()
             return
+        # _data_version stays: our own commits do not change it, and reading it now could
+        # swallow a commit another process made since ours
         self._generation = generation
-        self._data_version = self.db.data_version()
         self._save(self._index, generation)
 

@@ -21,11 +21,10 @@ from .attendance import CheckIn
 from .errors import KioskError
 from .images import encode_jpeg
 from .matching import Match
+from .names import PENDING, UNKNOWN
 from .recognizer import Face, FaceEngine
 
 log = logging.getLogger(__name__)
-
-UNKNOWN = "Unknown"
 
 
 @dataclass
@@ -58,7 +57,7 @@ class Track:
     def text(self) -> str:
         """What the window draws above the box."""
         if self.label is None:
-            return "..."
+            return PENDING
         if self.label == UNKNOWN:
             return UNKNOWN
         return f"{self.label} {self.match.similarity:.2f}" if self.match else self.label

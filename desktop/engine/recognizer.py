@@ -22,9 +22,10 @@ from .database import Database
 from .detection import Detection, FaceDetector
 from .embedding import FaceEmbedder
 from .errors import DuplicateFaceError, FaceCountError, KioskError
-from .gallery import DeleteReport, Gallery, Person, validate_name
+from .gallery import DeleteReport, Gallery, Person
 from .images import decode_jpeg
 from .matching import Match, decide
+from .names import name_key, normalize_name
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -209,7 +210,7 @@ class FaceEngine:
                force: bool = False) -> EnrollReport:
         """Enroll the subject face of each (source, image); photos without exactly one
         subject are skipped with the reason. Raises if nothing usable remains."""
-        name = validate_name(name)
+        name = normalize_name(name)
         crops, sources, skipped = [], [], []
         for source, rgb in images:
             try:
@@ -229,7 +230,7 @@ class FaceEngine:
 
         Refuses (unless ``force``) when the faces already match a *different* person.
         """
-        name = validate_name(name)
+        name = normalize_name(name)
         vectors = self.embed(crops)
         self.check_duplicate(name, vectors, force=force)
         return self.gallery.add_samples(name, vectors, crops, sources)
@@ -240,10 +241,10 @@ class FaceEngine:
         Per face, as recognition would decide (threshold and margin); a majority is needed
         so that one odd photo among many does not block an enrollment.
         """
-        own = " ".join(name.split()).casefold()
+        own = name_key(name)
         votes: dict[str, list[float]] = {}
         for ranked in self.search_gallery(vectors, 3):
-            others = [(n, s) for n, s in ranked if n.casefold() != own]
+            others = [(n, s) for n, s in ranked if name_key(n) != own]
             if others:
                 match = decide(others, self.duplicate_threshold, self.settings.match_margin)
                 if match.name:

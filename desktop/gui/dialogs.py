@@ -84,7 +84,7 @@ def ask_text(parent: QWidget | None, title: str, label: str, on_ok: Callable[[st
     dialog.setOkButtonText("OK")
 
     def accepted(value: str) -> None:
-        value = " ".join(value.split())
+        value = value.strip()
         if value:
             on_ok(value)
     dialog.textValueSelected.connect(accepted)

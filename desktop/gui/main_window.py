@@ -17,7 +17,8 @@ from PyQt5.QtWidgets import (QAction, QFileDialog, QMainWindow, QShortcut, QSpli
                              QTabWidget, QToolBar, QWidget)
 
 from ..engine.detection import FaceDetector
-from ..engine.errors import SourceError
+from ..engine.errors import KioskError, SourceError
+from ..engine.names import name_key, normalize_name
 from ..engine.recognizer import FaceEngine
 from ..engine.sources import LatestFrame, SourceState, SourceStatus, open_source, source_kind
 from .attendance_panel import AttendancePanel
@@ -314,8 +315,13 @@ class MainWindow(QMainWindow):
                  self.confirm_register)
 
     def confirm_register(self, name: str) -> None:
+        try:
+            name = normalize_name(name)
+        except KioskError as exc:
+            inform(self, "Cannot register", str(exc), warning=True)
+            return
         existing = next((p.name for p in self.engine.gallery.people()
-                         if p.name.casefold() == name.casefold()), None)
+                         if name_key(p.name) == name_key(name)), None)
         if existing:
             ask(self, "Already registered", f"{existing} is already registered. Add new "
                 f"pictures to {existing}?", "Add pictures",
