@@ -85,6 +85,14 @@ class Settings:
     port: int = 8000
     api_token: str | None = None
     max_upload_mb: float = 10.0
+    max_queued_requests: int = 8
+    """Photo requests waiting for or in model work; beyond this the service answers 503
+    with Retry-After at once (a burst cannot build a queue of minutes)."""
+    auth_failures_per_minute: int = 10
+    """Failed token checks allowed per client address and minute; then 429."""
+    cors_origins: tuple[str, ...] = ()
+    """Web origins (https://host:port) allowed to call the service from a browser; none by
+    default, and every other browser cross-site request is refused."""
 
     extra: dict[str, Any] = field(default_factory=dict)
     """Unknown keys from settings.json, kept so a newer file is not truncated."""
@@ -138,6 +146,9 @@ def _coerce(name: str, value: Any) -> Any:
         return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
     if isinstance(default, Path) or name == "db_dir":
         return Path(value)
+    if name == "cors_origins":
+        items = value.split(",") if isinstance(value, str) else value
+        return tuple(str(v).strip().rstrip("/") for v in items if str(v).strip())
     if isinstance(default, tuple):
         return tuple(float(v) for v in value)
     if isinstance(default, int):

@@ -359,3 +359,130 @@ def test_oversized_uploads_are_413(small_url, faces_dir):
                                                  photo(small, "image_b")]), 413, "limit")
         # small photos still work on this server
         assert http.post("/recognize", files=[photo(small)]).status_code == 200
+
+
+# ----------------------------------------------------------------------------- hardening
+def test_names_with_a_slash_travel_in_urls(client, faces_dir):
+    from urllib.parse import quote
+    tom = people_photos(faces_dir, "Tom_Cruise")[0]
+    url = f"/people/{quote('AC/DC Fan', safe='')}"
+    enrolled = client.post(f"{url}/faces", params={"force": "true"},
+                           files=[photo(tom, "images")])
+    assert enrolled.status_code == 201, enrolled.text
+    assert enrolled.json()["person"]["name"] == "AC/DC Fan"
+    deleted = client.delete(url)
+    assert deleted.status_code == 200, deleted.text
+    assert deleted.json()["name"] == "AC/DC Fan"
+
+
+def test_control_and_bidi_names_are_refused(client, faces_dir):
+    from urllib.parse import quote
+    tom = people_photos(faces_dir, "Tom_Cruise")[0]
+    for name in ("Eve\x00", "\x1b[31mRed", "Mallory\u202eevil", "Unknown"):
+        response = client.post(f"/people/{quote(name, safe='')}/faces",
+                               files=[photo(tom, "images")])
+        assert_error(response, 400, "name")
+    assert {p["name"] for p in client.get("/people").json()["people"]} == \
+        {"Kit_Harington", "Rose_Leslie"}
+
+
+def test_cross_site_browser_requests_are_refused(base_url, faces_dir):
+    tom = people_photos(faces_dir, "Tom_Cruise")[0]
+    host = base_url.removeprefix("http://")
+    with httpx.Client(base_url=base_url, timeout=60) as http:
+        evil = http.post("/people/Mallory/faces", params={"force": "true"},
+                         files=[photo(tom, "images")],
+                         headers={"Origin": "http://evil.example"})
+        assert_error(evil, 403, "cross-site")
+        assert_error(http.delete("/people/Kit_Harington",
+                                 headers={"Sec-Fetch-Site": "cross-site"}), 403)
+        rebound = http.get("/people", headers={"Host": f"evil.example:{host.split(':')[1]}"})
+        assert_error(rebound, 421, "this machine")
+        # the service's own pages (/docs) are same-origin, and plain clients send no Origin
+        assert http.get("/people", headers={"Origin": base_url}).status_code == 200
+        assert http.get("/health", headers={"Host": f"localhost:{host.split(':')[1]}"}
+                        ).status_code == 200
+        assert "Mallory" not in {p["name"] for p in http.get("/people").json()["people"]}
+
+
+def test_cors_is_off_unless_configured(server_engine, module_settings):
+    from desktop.server import create_app
+    preflight = {"Origin": "http://app.example", "Access-Control-Request-Method": "POST"}
+    with running(create_app(server_engine, module_settings)) as url:
+        answer = httpx.options(f"{url}/recognize", headers=preflight)
+        assert "access-control-allow-origin" not in answer.headers
+    allowed = dataclasses.replace(module_settings, cors_origins=("http://app.example",))
+    with running(create_app(server_engine, allowed)) as url:
+        answer = httpx.options(f"{url}/recognize", headers=preflight)
+        assert answer.headers.get("access-control-allow-origin") == "http://app.example"
+        assert httpx.get(f"{url}/people", headers={"Origin": "http://app.example"}
+                         ).status_code == 200
+
+
+def test_token_in_utf8_or_latin1_and_failures_are_rate_limited(server_engine,
+                                                               module_settings):
+    from desktop.server import create_app
+    settings = dataclasses.replace(module_settings, api_token="clé-secrète",
+                                   auth_failures_per_minute=3)
+    with running(create_app(server_engine, settings)) as url, \
+            httpx.Client(base_url=url, timeout=60) as http:
+        for encoding in ("utf-8", "latin-1"):
+            header = b"Bearer " + "clé-secrète".encode(encoding)
+            assert http.get("/people", headers={"Authorization": header}).status_code == 200
+        for _ in range(3):
+            assert_error(http.get("/people", headers={"Authorization": "Bearer guess"}), 401)
+        limited = http.get("/people", headers={"Authorization": "Bearer guess"})
+        assert_error(limited, 429, "too many")
+        assert int(limited.headers["retry-after"]) >= 1
+        # even the right token waits out the minute: guessing cannot go on
+        assert http.get("/people", headers={"Authorization": b"Bearer " + "clé-secrète".encode()}
+                        ).status_code == 429
+
+
+def test_nothing_but_health_and_docs_without_the_token(token_url):
+    """No endpoint hands out names, faces or embeddings to a caller without the token."""
+    with httpx.Client(base_url=token_url, timeout=60) as http:
+        spec = http.get("/openapi.json").json()
+        for path, operations in spec["paths"].items():
+            concrete = path.replace("{name}", "Kit_Harington")
+            for method in operations:
+                response = http.request(method.upper(), concrete)
+                expected = 200 if path == "/health" else 401
+                assert response.status_code == expected, (method, path, response.text)
+
+
+def test_full_queue_is_503_and_gone_clients_cost_nothing(server_engine, module_settings,
+                                                         models, faces_dir):
+    """With the inference thread held, one request waits, the next is refused at once with
+    Retry-After, and a waiting request whose client leaves is dropped unrun."""
+    from desktop.server import create_app
+    kit = people_photos(faces_dir, "Kit_Harington")[2]
+    app = create_app(server_engine, dataclasses.replace(module_settings,
+                                                        max_queued_requests=1))
+    hold = threading.Event()
+    blocker = models.submit(hold.wait, 120)
+    try:
+        with running(app) as url:
+            with pytest.raises(httpx.ReadTimeout):   # a client that gives up after 2 s
+                httpx.post(f"{url}/recognize", files=[photo(kit)], timeout=2)
+            deadline = time.monotonic() + 30
+            while app.state.inference.dropped < 1:
+                # the disconnect cancels the queued job before the inference thread frees
+                assert time.monotonic() < deadline, "queued work of a gone client was kept"
+                time.sleep(0.05)
+            assert app.state.inference.pending == 0
+            with ThreadPoolExecutor(1) as pool:
+                waiting = pool.submit(httpx.post, f"{url}/recognize", files=[photo(kit)],
+                                      timeout=120)
+                while app.state.inference.pending < 1:
+                    time.sleep(0.05)
+                refused = httpx.post(f"{url}/recognize", files=[photo(kit)], timeout=60)
+                assert_error(refused, 503, "busy")
+                assert int(refused.headers["retry-after"]) >= 1
+                health = httpx.get(f"{url}/health", timeout=60)
+                assert health.status_code == 200 and health.json()["queued"] == 1
+                hold.set()
+                assert names(waiting.result()) == ["Kit_Harington"]
+    finally:
+        hold.set()
+        blocker.result()

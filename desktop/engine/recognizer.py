@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -111,6 +111,11 @@ class Models:
         if threading.get_ident() == self._thread_id:
             return func(*args)
         return self._thread.submit(func, *args).result()
+
+    def submit(self, func: Callable[..., T], *args: Any) -> Future[T]:
+        """Queue ``func`` for the inference thread without waiting (the HTTP service awaits
+        the future, and cancels it if its client leaves before it starts)."""
+        return self._thread.submit(func, *args)
 
 
 def subject_face(faces: list[Face]) -> Face:

@@ -6,8 +6,20 @@ someone is lives in ``desktop.engine``; this package only translates HTTP to eng
 """
 from __future__ import annotations
 
-from .app import create_app
-from .run import serve
-from .security import check_bind, is_loopback
+from typing import Any
 
 __all__ = ["create_app", "serve", "check_bind", "is_loopback"]
+
+
+def __getattr__(name: str) -> Any:
+    """Imported on first use: ``serve`` must refuse a bad address before torch loads."""
+    if name == "create_app":
+        from .app import create_app
+        return create_app
+    if name == "serve":
+        from .run import serve
+        return serve
+    if name in ("check_bind", "is_loopback"):
+        from . import security
+        return getattr(security, name)
+    raise AttributeError(name)

@@ -1,18 +1,24 @@
 """The FastAPI application: one thin endpoint per engine call.
 
-Endpoints are plain ``def`` functions, so FastAPI runs them in its thread pool and the
-event loop stays free to accept (and reject) requests while a photo is processed. Uploads
-are decoded in those threads; the engine hands model work to its single inference thread
-(see ``Models`` for why). Gallery and attendance reads are thread-safe.
+Photo endpoints are ``async``: uploads are decoded in the worker thread pool, and the
+request's whole engine call is one job for the single inference thread (see
+``inference.py``), awaited without holding a worker thread. So ``/health`` and the
+read-only endpoints (plain ``def``, run in the pool) never wait behind model work, and a
+burst beyond ``max_queued_requests`` gets 503 with Retry-After instead of a long queue.
+Nothing logged here carries a person's name: ids, counts and route templates only.
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import time
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, FastAPI, File, HTTPException, Query, Security, UploadFile
+from fastapi import (APIRouter, FastAPI, File, HTTPException, Query, Request, Security,
+                     UploadFile)
+from fastapi.concurrency import run_in_threadpool
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.security import HTTPBearer
 
 from ..config import Settings
@@ -20,7 +26,9 @@ from ..engine.attendance import DayRow, day_of, parse_day
 from ..engine.errors import KioskError
 from ..engine.gallery import Person
 from . import errors
-from .security import configured_token
+from .guard import BrowserGuard
+from .inference import InferenceQueue
+from .security import AuthLimiter, configured_token, is_loopback
 from .uploads import MB, GuardedRoute, Policy, photos, read_photo
 
 if TYPE_CHECKING:
@@ -54,7 +62,7 @@ def day_json(row: DayRow) -> dict[str, Any]:
 
 
 def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
-    """The API over ``engine``; ``settings`` gives the token and upload limit.
+    """The API over ``engine``; ``settings`` gives the token, limits and allowed origins.
 
     The engine is borrowed, not owned: whoever built it closes it.
     """
@@ -64,7 +72,16 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
                   description=DESCRIPTION)
     app.state.policy = policy
     app.state.engine = engine
+    app.state.inference = inference = InferenceQueue(engine.models,
+                                                     settings.max_queued_requests)
+    app.state.auth_limiter = AuthLimiter(settings.auth_failures_per_minute)
     errors.install(app)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+                           allow_methods=["GET", "POST", "DELETE"],
+                           allow_headers=["Authorization", "Content-Type"])
+    app.add_middleware(BrowserGuard, allowed_origins=settings.cors_origins,
+                       loopback_only=is_loopback(settings.host))
     # GuardedRoute enforces the token before the body is read; this dependency only
     # declares the scheme, so /docs shows the lock and offers an Authorize button.
     declared = [Security(HTTPBearer(auto_error=False, description="the service's API token"))]
@@ -75,56 +92,63 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
         engine.gallery.refresh()  # count people enrolled by the window too
         return {"status": "ok", "model": engine.models.embedder.info.name,
                 "device": str(engine.models.embedder.device), "people": engine.gallery.size,
-                "threshold": engine.threshold}
+                "threshold": engine.threshold, "queued": inference.pending}
+
+    async def decode(upload: UploadFile, field: str) -> Any:
+        return await run_in_threadpool(read_photo, upload, field, policy)
 
     # ------------------------------------------------------------------ recognition
     @api.post("/recognize", tags=["recognition"], openapi_extra=photos(1),
               summary="Name every face in a photo (unknown faces have name null)")
-    def recognize(image: Annotated[UploadFile, File(description="a photo")]) -> dict[str, Any]:
-        rgb = read_photo(image, "image", policy)
+    async def recognize(request: Request,
+                        image: Annotated[UploadFile, File(description="a photo")]
+                        ) -> dict[str, Any]:
+        rgb = await decode(image, "image")
         started = time.perf_counter()
-        faces = engine.identify(rgb)
+        faces = await inference.run(request, engine.identify, rgb)
         log.debug("recognize: %d face(s) in %.0f ms", len(faces),
                   (time.perf_counter() - started) * 1000)
         return {"faces": [face.to_json() for face in faces]}
 
     @api.post("/verify", tags=["recognition"], openapi_extra=photos(2),
               summary="1:1: is the main face of two photos the same person?")
-    def verify(image_a: Annotated[UploadFile, File(description="first photo")],
-               image_b: Annotated[UploadFile, File(description="second photo")]
-               ) -> dict[str, Any]:
-        a = read_photo(image_a, "image_a", policy)
-        b = read_photo(image_b, "image_b", policy)
-        return engine.verify(a, b).to_json()
+    async def verify(request: Request,
+                     image_a: Annotated[UploadFile, File(description="first photo")],
+                     image_b: Annotated[UploadFile, File(description="second photo")]
+                     ) -> dict[str, Any]:
+        a = await decode(image_a, "image_a")
+        b = await decode(image_b, "image_b")
+        return (await inference.run(request, engine.verify, a, b)).to_json()
 
     # ------------------------------------------------------------------ gallery
     @api.get("/people", tags=["gallery"], summary="Enrolled people")
     def people() -> dict[str, Any]:
         return {"people": [person_json(p) for p in engine.gallery.people()]}
 
-    @api.post("/people/{name}/faces", tags=["gallery"], status_code=201,
+    # {name:path}: a name may contain "/" (sent as %2F, which the server decodes)
+    @api.post("/people/{name:path}/faces", tags=["gallery"], status_code=201,
               openapi_extra=photos(MAX_ENROLL_PHOTOS),
               summary="Enroll photos of a person (new or existing); 409 if the face is "
                       "already someone else's, unless force=true")
-    def enroll(name: str,
-               images: Annotated[list[UploadFile], File(description="one or more photos of "
-                                                        "this person alone")],
-               force: bool = False) -> dict[str, Any]:
+    async def enroll(request: Request, name: str,
+                     images: Annotated[list[UploadFile], File(description="one or more "
+                                                              "photos of this person alone")],
+                     force: bool = False) -> dict[str, Any]:
         if len(images) > MAX_ENROLL_PHOTOS:
             raise HTTPException(413, f"{len(images)} photos in one request; send at most "
                                      f"{MAX_ENROLL_PHOTOS}")
         decoded = [(f"upload:{upload.filename or i + 1}",
-                    read_photo(upload, f"images[{i}]", policy))
-                   for i, upload in enumerate(images)]
-        report = engine.enroll(name, decoded, force=force)
+                    await decode(upload, f"images[{i}]")) for i, upload in enumerate(images)]
+        report = await inference.run(request, functools.partial(engine.enroll, force=force),
+                                     name, decoded)
         assert report.person is not None  # enroll raises when nothing was added
-        log.info("Enrolled %d photo(s) of %s over HTTP (%d skipped)", report.added,
-                 report.person.name, len(report.skipped))
+        log.info("Enrolled %d photo(s) of person #%d over HTTP (%d skipped)", report.added,
+                 report.person.id, len(report.skipped))
         return {"person": person_json(report.person), "added": report.added,
                 "skipped": [{"photo": source, "reason": reason}
                             for source, reason in report.skipped]}
 
-    @api.delete("/people/{name}", tags=["gallery"],
+    @api.delete("/people/{name:path}", tags=["gallery"],
                 summary="Delete a person with every face sample, crop and index entry")
     def delete(name: str,
                keep_attendance: Annotated[bool | None, Query(
@@ -132,7 +156,7 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
                                "setting delete_attendance_with_person)")] = None
                ) -> dict[str, Any]:
         report = engine.delete(name, keep_attendance=keep_attendance)
-        log.info("Deleted %s over HTTP", report.name)
+        log.info("Deleted a person over HTTP (%d samples)", report.samples)
         return {"name": report.name, "samples": report.samples, "checkins": report.checkins,
                 "presence_days": report.presence_days,
                 "kept_attendance": report.kept_attendance}

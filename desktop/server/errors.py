@@ -7,6 +7,7 @@ Anything else is a bug: 500 with a pointer to the log, never a traceback to the 
 from __future__ import annotations
 
 import logging
+import traceback
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -28,6 +29,11 @@ STATUS: list[tuple[type[KioskError], int]] = [
 """First match wins; any other KioskError is 400."""
 
 
+def route_of(request: Request) -> str:
+    """The route template (/people/{name}), never the URL, which holds the name."""
+    return getattr(request.scope.get("route"), "path", None) or "(no route)"
+
+
 def status_of(exc: KioskError) -> int:
     return next((code for cls, code in STATUS if isinstance(exc, cls)), 400)
 
@@ -35,8 +41,9 @@ def status_of(exc: KioskError) -> int:
 async def kiosk_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, KioskError)
     code = status_of(exc)
+    # the message may name a person or a photo file: the log gets the kind of error only
     log.log(logging.WARNING if code >= 500 else logging.INFO, "%s %s -> %d: %s",
-            request.method, request.url.path, code, exc)
+            request.method, route_of(request), code, type(exc).__name__)
     body: dict[str, object] = {"detail": str(exc)}
     if isinstance(exc, DuplicateFaceError):
         body.update(other=exc.other, similarity=round(exc.similarity, 4),
@@ -56,13 +63,14 @@ async def validation_error(request: Request, exc: Exception) -> JSONResponse:
         else:
             parts.append(f"{where} field {name!r}: {error.get('msg', 'invalid')}")
     detail = "; ".join(parts) or "invalid request"
-    log.info("%s %s -> 422: %s", request.method, request.url.path, detail)
+    log.info("%s %s -> 422: %s", request.method, route_of(request), detail)
     return JSONResponse({"detail": detail}, status_code=422)
 
 
 async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.error("%s %s failed: %s: %s", request.method, request.url.path,
-              type(exc).__name__, exc)
+    where = "".join(traceback.format_tb(exc.__traceback__))  # no message: it may hold names
+    log.error("%s %s failed: %s\n%s", request.method, route_of(request),
+              type(exc).__name__, where)
     return JSONResponse({"detail": "internal error; the server log has the details"},
                         status_code=500)
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 import logging
 import socket
 import sys
+from typing import Any
 
 import uvicorn
 
 from ..config import Settings
 from ..engine.errors import KioskError
-from .app import create_app
 from .security import check_bind, configured_token
 
 log = logging.getLogger("desktop.server")
@@ -33,12 +33,19 @@ def bind(host: str, port: int) -> socket.socket:
     return sock
 
 
+def uvicorn_config(app: Any) -> uvicorn.Config:
+    """uvicorn without its access log (it records URLs, which hold names; BrowserGuard
+    logs route templates instead) and without its logging setup (ours has the file)."""
+    return uvicorn.Config(app, log_config=None, access_log=False, server_header=False,
+                          timeout_graceful_shutdown=10)
+
+
 def serve(settings: Settings) -> None:
     """Serve ``settings.db_dir`` until Ctrl+C; refuses a public address without a token."""
-    from ..engine.recognizer import FaceEngine  # torch: only once the checks passed
-
     check_bind(settings)
     sock = bind(settings.host, settings.port)
+    from ..engine.recognizer import FaceEngine  # torch: only once the checks passed
+    from .app import create_app
     try:
         engine = FaceEngine(settings)
     except BaseException:
@@ -52,8 +59,7 @@ def serve(settings: Settings) -> None:
         log.info("Serving %s on http://%s:%d (%s)", settings.db_path, shown, port, auth)
         print(f"Serving {settings.db_path} on http://{shown}:{port}  (API docs at /docs; "
               f"{auth}; Ctrl+C stops)", file=sys.stderr, flush=True)
-        config = uvicorn.Config(app, log_config=None, server_header=False,
-                                timeout_graceful_shutdown=10)
+        config = uvicorn_config(app)
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()

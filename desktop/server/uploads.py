@@ -60,9 +60,10 @@ class GuardedRoute(APIRoute):
 
         async def guarded(request: Request) -> Response:
             policy: Policy = request.app.state.policy
-            authorize(request, policy.token)
+            authorize(request, policy.token, request.app.state.auth_limiter)
             if max_photos:
                 require_multipart(request)
+                request.app.state.inference.check()  # busy: 503 before reading photos
             cap = max_photos * policy.max_photo_bytes + MULTIPART_OVERHEAD
             what = (f"at most {max_photos} photo(s) of {policy.describe_limit()} each"
                     if max_photos else "no upload")
