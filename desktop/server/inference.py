@@ -5,9 +5,10 @@ The models run on one inference thread (see ``Models``). A request's whole engin
 (``identify``, ``verify``, ``enroll``) is handed to that thread at once, so its nested model
 calls run inline instead of queueing behind other requests between steps. Endpoints await
 the result without holding a worker thread, so ``/health`` and the read-only endpoints
-never wait for a thread behind inference. Beyond ``limit`` jobs waiting or running, a
-request is refused at once with 503 and a Retry-After estimated from recent job times; a
-queued job whose client disconnects is cancelled before it starts.
+never wait for a thread behind inference. A photo request takes a place in the queue
+before its upload is read; beyond ``limit`` places it is refused at once with 503 and a
+Retry-After estimated from recent job times. A queued job whose client disconnects is
+cancelled before it starts.
 """
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ import logging
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -61,19 +63,24 @@ class InferenceQueue:
                                   f"queued); retry in {wait} s",
                              headers={"Retry-After": str(wait)})
 
-    def check(self) -> None:
-        """503 now if the queue is full: lets a route refuse before reading an upload."""
-        if self._pending >= self.limit:
-            raise self.busy_error()
-
-    async def run(self, request: Request, func: Callable[..., T], *args: Any) -> T:
-        """``func(*args)`` on the inference thread, or 503 when full, or ClientGone."""
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """A place in the queue for one request, taken before its photos are read or
+        decoded (so a burst costs nothing beyond ``limit`` requests), or 503 at once."""
         with self._lock:
             if self._pending >= self.limit:
                 raise self.busy_error()
             self._pending += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._pending -= 1
+
+    async def run(self, request: Request, func: Callable[..., T], *args: Any) -> T:
+        """``func(*args)`` on the inference thread, awaited; ClientGone if the client left
+        before it started. Call it inside ``slot()`` (GuardedRoute does, for photo routes)."""
         future: Future[T] = self._models.submit(self._timed, func, *args)
-        future.add_done_callback(self._release)
         result = asyncio.wrap_future(future)
         gone = asyncio.ensure_future(_disconnected(request))
         try:
@@ -93,10 +100,6 @@ class InferenceQueue:
             return func(*args)
         finally:
             self._job_seconds = 0.8 * self._job_seconds + 0.2 * (time.perf_counter() - started)
-
-    def _release(self, _future: Future) -> None:
-        with self._lock:
-            self._pending -= 1
 
 
 async def _disconnected(request: Request) -> None:

@@ -63,7 +63,6 @@ class GuardedRoute(APIRoute):
             authorize(request, policy.token, request.app.state.auth_limiter)
             if max_photos:
                 require_multipart(request)
-                request.app.state.inference.check()  # busy: 503 before reading photos
             cap = max_photos * policy.max_photo_bytes + MULTIPART_OVERHEAD
             what = (f"at most {max_photos} photo(s) of {policy.describe_limit()} each"
                     if max_photos else "no upload")
@@ -71,7 +70,11 @@ class GuardedRoute(APIRoute):
             if length.isdigit() and int(length) > cap:
                 raise too_large(f"request body of {size_text(int(length))} is too large: this "
                                 f"endpoint takes {what}")
-            return await handler(Request(request.scope, capped(request.receive, cap, what)))
+            capped_request = Request(request.scope, capped(request.receive, cap, what))
+            if not max_photos:
+                return await handler(capped_request)
+            with request.app.state.inference.slot():  # busy: 503 before reading photos
+                return await handler(capped_request)
         return guarded
 
 
