@@ -108,3 +108,17 @@ def test_enroll_folder_and_evaluate(cli, faces_dir, tmp_path):
     assert result["rank1"] >= 0.75
     assert 0 <= result["false_accept_rate"] <= 1
     assert set(result["fnir_at_fpir"]) == {"0.01", "0.05"}
+
+
+def test_identify_answers_tiny_and_thin_images_and_fails_when_none_is_readable(cli, tmp_path):
+    """Issue 11: a 12x12 image crashed the detector and stopped the batch."""
+    from PIL import Image
+    tiny, thin = tmp_path / "tiny.png", tmp_path / "wide.png"
+    Image.new("RGB", (12, 12), "gray").save(tiny)
+    Image.new("RGB", (20000, 2), "gray").save(thin)
+    out = cli("identify", str(tiny), str(thin)).stdout
+    assert f"{tiny}: 0 face(s)" in out and f"{thin}: 0 face(s)" in out
+    junk = tmp_path / "junk.jpg"
+    junk.write_text("not a photo")
+    failed = cli("identify", str(junk), str(tmp_path / "missing.png"), expect=2)
+    assert "none of the 2 image(s) could be read" in failed.stderr
