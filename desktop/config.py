@@ -67,12 +67,12 @@ class Settings:
     probable wrong photo and kept out of the template; None = the model's default."""
 
     # --- quality gate -------------------------------------------------------------
-    quality_min_face: int = 0
+    quality_min_face: int = 40
     """Faces whose shorter box side (pixels of the photo) is below this are 'unknown: low
     quality' and refused at enrollment; 0 disables this test."""
-    quality_min_sharpness: float = 0.0
+    quality_min_sharpness: float = 10.0
     """Same, for the variance of the Laplacian of the 160x160 crop; 0 disables it."""
-    quality_min_det_prob: float = 0.0
+    quality_min_det_prob: float = 0.95
     """Same, for MTCNN's probability; 0 disables it (min_det_prob still drops junk)."""
 
     # --- evaluation ------------------------------------------------------------------

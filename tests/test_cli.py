@@ -42,7 +42,7 @@ def test_enroll_identify_verify_search_delete(cli, faces_dir, tmp_path):
     assert [r["image"] for r in records] == [str(group), str(junk), str(stranger)]
     assert sorted(f["name"] for f in records[0]["faces"]) == ["Kit Harington", "Rose Leslie"]
     for face in records[0]["faces"]:
-        assert set(face) == {"box", "name", "candidate", "similarity", "det_prob"}
+        assert set(face) == {"box", "name", "candidate", "similarity", "det_prob", "quality"}
         assert len(face["box"]) == 4
     assert "error" in records[1] and "not an image" in records[1]["error"]
     assert len(records[2]["faces"]) == 1

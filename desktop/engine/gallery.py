@@ -29,6 +29,8 @@ from .templates import Templates
 
 log = logging.getLogger(__name__)
 
+OLD_DEFAULT_THRESHOLD = "0.55"
+
 
 @dataclass(frozen=True)
 class Person:
@@ -81,6 +83,11 @@ class Gallery:
         stored = self.db.get_meta("model_id")
         count = self.db.query("SELECT COUNT(*) FROM samples")[0][0]
         if stored == self.model.model_id:
+            if self.db.get_meta("threshold") == OLD_DEFAULT_THRESHOLD:
+                # the best-sample default of earlier versions, never calibrated (calibrate
+                # writes four decimals): the template rule needs its own default
+                with self.db.transaction() as cur:
+                    cur.set_meta("threshold", default_threshold(self.model.name))
             return
         if stored is not None and count and not allow_mismatch:
             name = self.db.get_meta("model_name", "?")
