@@ -155,7 +155,7 @@ def evaluate(models, settings: Settings, root: Path, *, k: int = 3,
     enrolled: dict[str, np.ndarray] = {}
     in_template: dict[str, np.ndarray] = {}
     refused, warnings, outliers = [], 0, 0
-    live = Templates()
+    live, order = Templates(), []  # the gallery as enrollment grows it
     for name, photos in gallery_set.items():
         vectors = []
         for path in photos:
@@ -171,17 +171,14 @@ def evaluate(models, settings: Settings, root: Path, *, k: int = 3,
             refused.append(name)
             continue
         vectors = np.array(vectors, np.float32)
-        ranked = [[(enrolled_names[pid], s) for pid, s in row]
-                  for row in live.search(vectors, 3)] if len(live) else [[] for _ in vectors]
+        ranked = [[(order[pid], s) for pid, s in row] for row in live.search(vectors, 3)]
         if duplicate_vote(ranked, name, dup_threshold, settings.match_margin):
             warnings += 1
         flags = outlier_flags(vectors, np.zeros((0, vectors.shape[1])), out_threshold)
         outliers += int(flags.sum())
         enrolled[name], in_template[name] = vectors, ~flags
-        enrolled_names = sorted(enrolled)
-        live = Templates()
-        for pid, n in enumerate(enrolled_names):
-            live.add(pid, enrolled[n], in_template[n])
+        live.add(len(order), vectors, ~flags)
+        order.append(name)
 
     # --- probes
     def probe_vectors(paths: list[Path]) -> tuple[list[int], np.ndarray, np.ndarray]:
