@@ -48,9 +48,9 @@ def test_single_enrollment_warns_by_default_and_strict_refuses(engine, load):
     tom = [(str(p), load(p)) for p in person_photos("Tom_Cruise")]
     engine.enroll("Tom_Cruise", tom[:3])
     with pytest.raises(DuplicateFaceError) as info:
-        engine.enroll("Thomas Mapother", tom[3:5], strict=True)
+        engine.enroll("Thomas Mapother", tom[3:6], strict=True)
     assert info.value.other == "Tom_Cruise"
-    report = engine.enroll("Thomas Mapother", tom[3:5], strict=False)
+    report = engine.enroll("Thomas Mapother", tom[3:6], strict=False)
     assert report.person.name == "Thomas Mapother"
     assert any("Tom_Cruise" in w for w in report.warnings)
 

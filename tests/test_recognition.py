@@ -53,13 +53,21 @@ def test_embeddings_are_unit_length_and_batched_equals_single(engine, load):
 
 
 def test_enrolled_people_are_recognised_on_new_photos(gallery_engine, load):
+    """At the default threshold (1% of LFW strangers named) about one genuine photo in ten
+    is missed on LFW; here at most one of seven, and never a wrong name."""
+    right, wrong = 0, 0
     for name in ENROLLED:
         first = ENROLL_PHOTOS[name]
         for source, rgb in photos(load, name, first, first + 2):
             results = gallery_engine.identify(rgb)
             assert results, source
-            assert results[0].match.name == name, (source, results[0].match)
-            assert results[0].match.similarity >= gallery_engine.threshold
+            match = results[0].match
+            assert match.candidate == name, (source, match)
+            right += match.name == name
+            wrong += match.name not in (None, name)
+            if match.name:
+                assert match.similarity >= gallery_engine.threshold
+    assert right >= 6 and wrong == 0
 
 
 def test_strangers_come_back_unknown(gallery_engine, faces_dir, load):
@@ -107,14 +115,14 @@ def test_enrollment_refuses_no_face_and_crowds(engine, faces_dir, load):
 
 
 def test_duplicate_enrollment_is_refused_unless_forced(engine, load):
-    engine.enroll("Tom_Cruise", photos(load, "Tom_Cruise", 0, 2))
+    engine.enroll("Tom_Cruise", photos(load, "Tom_Cruise", 0, 3))
     # more photos of the same person under the same name are not a duplicate
-    engine.enroll("Tom_Cruise", photos(load, "Tom_Cruise", 4, 5))
+    engine.enroll("Tom_Cruise", photos(load, "Tom_Cruise", 6, 7))
     with pytest.raises(DuplicateFaceError) as info:
-        engine.enroll("Thomas Mapother", photos(load, "Tom_Cruise", 2, 4))
+        engine.enroll("Thomas Mapother", photos(load, "Tom_Cruise", 3, 6))
     assert info.value.other == "Tom_Cruise"
     assert [p.name for p in engine.gallery.people()] == ["Tom_Cruise"]
-    engine.enroll("Thomas Mapother", photos(load, "Tom_Cruise", 2, 4), force=True)
+    engine.enroll("Thomas Mapother", photos(load, "Tom_Cruise", 3, 6), force=True)
     assert len(engine.gallery.people()) == 2
 
 

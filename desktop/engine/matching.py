@@ -20,10 +20,10 @@ class ModelDefaults:
 # ../shared/faces. Other models (VGGFace2, dlib, ONNX) start from FALLBACK until measured the
 # same way; `python main.py calibrate` fits a database's threshold to a site's own photos.
 MODEL_DEFAULTS = {
-    "20180408-102900-casia-webface-features": ModelDefaults(0.63, 0.69, 0.35),
-    "20180408-102900-casia-webface": ModelDefaults(0.63, 0.69, 0.35),
+    "20180408-102900-casia-webface-features": ModelDefaults(0.65, 0.75, 0.35),
+    "20180408-102900-casia-webface": ModelDefaults(0.65, 0.75, 0.35),
 }
-FALLBACK = ModelDefaults(0.63, 0.69, 0.35)
+FALLBACK = ModelDefaults(0.65, 0.75, 0.35)
 
 
 def model_defaults(model_name: str) -> ModelDefaults:
