@@ -68,13 +68,15 @@ def cmd_enroll(settings: Settings, args: argparse.Namespace) -> int:
         (failed if isinstance(image, KioskError) else images).append((path, image))
     report = None
     if images:
-        report = engine.enroll(args.name, images, force=args.force)
+        report = engine.enroll(args.name, images, force=args.force, strict=args.strict)
     for _, error in failed:
         print(f"skipped {error}", file=sys.stderr)
     for source, reason in (report.skipped if report else []):
         print(f"skipped {source}: {reason}", file=sys.stderr)
     if not report:
         raise KioskError(f"no readable image to enroll for {args.name}")
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     print(f"enrolled {report.person.name}: {report.added} new sample(s), "
           f"{report.person.samples} in total")
     return 0
@@ -83,7 +85,7 @@ def cmd_enroll(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_enroll_folder(settings: Settings, args: argparse.Namespace) -> int:
     from .engine.enrollment import enroll_folder
     engine = _engine(settings)
-    summary = enroll_folder(engine, Path(args.folder), force=args.force,
+    summary = enroll_folder(engine, Path(args.folder), force=args.force, strict=args.strict,
                             progress=_progress("enrolling", 0))
     print(summary.describe())
     return 0 if summary.people else 1
@@ -181,20 +183,37 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     models = _models(settings)
     result = evaluate(models, settings, Path(args.folder), k=args.k,
                       strangers=Path(args.strangers) if args.strangers else None,
+                      pairs=Path(args.pairs) if args.pairs else None,
                       threshold=threshold, progress=_progress("evaluating", 0))
     if args.json:
         _print_json(result.to_json())
         return 0
-    print(f"enrolled {result.enrolled_people} people from {result.enrolled_photos} photos "
-          f"(K={args.k}); {result.genuine_probes} genuine and {result.impostor_probes} "
-          f"impostor probes; {len(result.skipped)} photos skipped")
-    print(f"rank-1 identification   {result.rank1:7.2%}")
-    print(f"at threshold {result.threshold:.3f}, margin {result.margin:.2f}:")
-    print(f"  false-accept rate     {result.false_accept_rate:7.2%}")
-    print(f"  false-reject rate     {result.false_reject_rate:7.2%}")
-    print(f"  misidentified         {result.misidentification_rate:7.2%}")
-    for fpir, (fnir, t) in result.fnir_at_fpir.items():
-        print(f"FNIR at FPIR {fpir:4.0%}       {fnir:7.2%}  (threshold {t:.3f})")
+    main = result.main
+    print(f"model {result.model}; enrolled {result.enrolled_people} people from "
+          f"{result.enrolled_photos} photos (K={args.k}); {main.genuine} genuine and "
+          f"{main.impostors} impostor probes; {result.no_face} probe photo(s) without a face")
+    print(f"people refused at enrollment: {len(result.people_refused)}"
+          + (f" ({', '.join(result.people_refused)})" if result.people_refused else "")
+          + f"; enrolled with a duplicate warning: {result.duplicate_warnings}; photos "
+          f"flagged as outliers: {result.outliers_flagged}")
+    print(f"quality gate turned away {result.low_quality[0]} genuine and "
+          f"{result.low_quality[1]} impostor probe(s)")
+    print("figures with 95% intervals (Wilson; bootstrap for FNIR at FPIR)")
+    for rule, r in result.results.items():
+        mark = "  <- used" if rule == result.rule else ""
+        print(f"rule {rule}{mark}")
+        print(f"  rank-1                 {r.rank1}")
+        for fpir, (fnir, t) in r.fnir_at_fpir.items():
+            print(f"  FNIR at FPIR {fpir:<6.2%}   {fnir}  (threshold {t:.3f})")
+        print(f"  at threshold {r.threshold:.3f}, margin {settings.match_margin:.2f}:")
+        print(f"    FPIR (strangers named)   {r.fpir}")
+        print(f"    TPIR (right name)        {r.tpir}")
+        print(f"    misidentified            {r.misidentified}")
+    if result.pairs:
+        p = result.pairs
+        print(f"pairs: 10-fold accuracy {p.accuracy:.2%} +- {p.std:.2%} on {p.pairs} pairs "
+              f"(threshold {p.threshold:.3f}; {p.missing} without a face)")
+    print(f"{result.seconds:.0f} s; {result.computed} photo(s) embedded, the rest cached")
     return 0
 
 
@@ -322,10 +341,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--force", action="store_true", help="enroll even if the face matches "
-                   "someone else")
+                   "someone else, and keep odd-looking photos in the person's template")
+    p.add_argument("--strict", action="store_true", help="refuse (exit 3) when the face "
+                   "already matches someone else; by default enroll and warn")
     p = add("enroll-folder", cmd_enroll_folder, "enroll DIR/<person>/<photos> with progress")
     p.add_argument("folder", metavar="DIR")
-    p.add_argument("--force", action="store_true")
+    p.add_argument("--force", action="store_true", help="keep odd-looking photos in templates")
+    p.add_argument("--strict", action="store_true", help="refuse people who already match "
+                   "someone else; by default enroll them and warn")
     p = add("identify", cmd_identify, "name every face in every image")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--json", action="store_true", help="one JSON object per image and line")
@@ -356,6 +379,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="extra photos of people not in DIR (impostor probes)")
         if name == "evaluate":
             p.add_argument("--json", action="store_true")
+            p.add_argument("--pairs", metavar="PAIRS.csv", help="also 10-fold verification "
+                           "accuracy on path_a,path_b,same,lfw_fold pairs (LFW View 2)")
         else:
             p.add_argument("--target-far", type=_fraction, default=0.01)
             p.add_argument("--dry-run", action="store_true", help="print, do not save")

@@ -57,7 +57,27 @@ class Settings:
     match_margin: float = 0.03
     """A match must beat the best *other* person by this much, or it is 'unknown'."""
     duplicate_threshold: float | None = None
-    """Enrollment warns if the new face matches another person this well; None = threshold."""
+    """Enrollment warns (and ``strict`` refuses) when the new faces match another person's
+    template this well; None uses the model's strict default (about 0.1% FPIR on LFW)."""
+    match_rule: str = "template"
+    """'template' scores each person by the normalised mean of their samples;
+    'best_sample' by their single most similar sample (see README, Accuracy)."""
+    outlier_threshold: float | None = None
+    """A new sample less similar than this to the person's other samples is flagged as a
+    probable wrong photo and kept out of the template; None = the model's default."""
+
+    # --- quality gate -------------------------------------------------------------
+    quality_min_face: int = 40
+    """Faces whose shorter box side (pixels of the photo) is below this are 'unknown: low
+    quality' and refused at enrollment; 0 disables this test."""
+    quality_min_sharpness: float = 10.0
+    """Same, for the variance of the Laplacian of the 160x160 crop; 0 disables it."""
+    quality_min_det_prob: float = 0.95
+    """Same, for MTCNN's probability; 0 disables it (min_det_prob still drops junk)."""
+
+    # --- evaluation ------------------------------------------------------------------
+    cache_dir: Path = Path("~/.cache/face-kiosk")
+    """Where ``evaluate`` caches detections and embeddings (by file hash and model)."""
 
     # --- live loop -----------------------------------------------------------------
     source: str = "0"
@@ -126,6 +146,7 @@ _ENV = {
     "FACE_KIOSK_DEVICE": "device",
     "FACE_KIOSK_SOURCE": "source",
     "FACE_KIOSK_TOKEN": "api_token",
+    "FACE_KIOSK_CACHE": "cache_dir",
 }
 
 
@@ -153,7 +174,8 @@ def _coerce(name: str, value: Any) -> Any:
         return tuple(float(v) for v in value)
     if isinstance(default, int):
         return int(value)
-    if isinstance(default, float) or name in ("threshold", "duplicate_threshold"):
+    if isinstance(default, float) or name in ("threshold", "duplicate_threshold",
+                                               "outlier_threshold"):
         return float(value)
     return value
 

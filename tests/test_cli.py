@@ -42,7 +42,7 @@ def test_enroll_identify_verify_search_delete(cli, faces_dir, tmp_path):
     assert [r["image"] for r in records] == [str(group), str(junk), str(stranger)]
     assert sorted(f["name"] for f in records[0]["faces"]) == ["Kit Harington", "Rose Leslie"]
     for face in records[0]["faces"]:
-        assert set(face) == {"box", "name", "candidate", "similarity", "det_prob"}
+        assert set(face) == {"box", "name", "candidate", "similarity", "det_prob", "quality"}
         assert len(face["box"]) == 4
     assert "error" in records[1] and "not an image" in records[1]["error"]
     assert len(records[2]["faces"]) == 1
@@ -88,7 +88,8 @@ def test_missing_weights_explain_where_they_go(tmp_path):
     assert "--weights" in proc.stderr
 
 
-def test_enroll_folder_and_evaluate(cli, faces_dir, tmp_path):
+def test_enroll_folder_and_evaluate(cli, faces_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("FACE_KIOSK_CACHE", str(tmp_path / "cache"))
     labelled = tmp_path / "labelled"
     chosen = ["Tom_Cruise", "Lucy_Liu", "Roger_Federer", "Ari_Fleischer", "Bill_Frist"]
     for name in chosen:
@@ -101,13 +102,22 @@ def test_enroll_folder_and_evaluate(cli, faces_dir, tmp_path):
     assert "enrolled 25 photo(s) of 5 people" in out
     assert "1 unreadable" in out and "1 several faces" in out
 
-    result = json.loads(cli("evaluate", str(labelled), "-k", "3", "--json",
-                            "--strangers", str(faces_dir / "unknown")).stdout)
+    def evaluate() -> dict:
+        return json.loads(cli("evaluate", str(labelled), "-k", "3", "--json", "--strangers",
+                              str(faces_dir / "unknown"), "--pairs",
+                              str(faces_dir / "pairs.csv")).stdout)
+    result = evaluate()
     assert result["enrolled_people"] == 4  # every fifth person is held out as a stranger
-    assert result["genuine_probes"] == 8
+    assert result["people_refused"] == []
+    assert result["genuine_probes"] == 9  # 2 photos each, and Lucy's group photo
     assert result["rank1"] >= 0.75
-    assert 0 <= result["false_accept_rate"] <= 1
-    assert set(result["fnir_at_fpir"]) == {"0.01", "0.05"}
+    assert 0 <= result["fpir"] <= 1
+    for rule in ("template", "best_sample"):
+        assert set(result["results"][rule]["fnir_at_fpir"]) == {"0.01", "0.001"}
+    assert result["pairs"]["pairs"] == 173 and result["pairs"]["accuracy"] > 0.9
+    assert result["computed"] > 0
+    again = evaluate()  # every photo now comes from the embedding cache
+    assert again["computed"] == 0 and again["results"] == result["results"]
 
 
 def test_identify_answers_tiny_and_thin_images_and_fails_when_none_is_readable(cli, tmp_path):

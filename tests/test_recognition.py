@@ -10,6 +10,8 @@ from conftest import person_photos
 from desktop.engine.errors import DuplicateFaceError, FaceCountError, UnknownPersonError
 
 ENROLLED = ("Kit_Harington", "Tom_Cruise", "Roger_Federer", "Lucy_Liu")
+ENROLL_PHOTOS = {"Kit_Harington": 2, "Tom_Cruise": 3, "Roger_Federer": 3, "Lucy_Liu": 3}
+"""Three photos each, as the default threshold was set (Kit has only three in all)."""
 
 
 def photos(load, name, start=0, stop=None):
@@ -18,9 +20,9 @@ def photos(load, name, start=0, stop=None):
 
 @pytest.fixture
 def gallery_engine(engine, load):
-    """Four people enrolled from their first two photos each."""
+    """Four people enrolled from their first photos (ENROLL_PHOTOS)."""
     for name in ENROLLED:
-        engine.enroll(name, photos(load, name, 0, 2))
+        engine.enroll(name, photos(load, name, 0, ENROLL_PHOTOS[name]))
     return engine
 
 
@@ -51,12 +53,21 @@ def test_embeddings_are_unit_length_and_batched_equals_single(engine, load):
 
 
 def test_enrolled_people_are_recognised_on_new_photos(gallery_engine, load):
+    """At the default threshold (1% of LFW strangers named) about one genuine photo in ten
+    is missed on LFW; here at most one of seven, and never a wrong name."""
+    right, wrong = 0, 0
     for name in ENROLLED:
-        for source, rgb in photos(load, name, 2, 4):
+        first = ENROLL_PHOTOS[name]
+        for source, rgb in photos(load, name, first, first + 2):
             results = gallery_engine.identify(rgb)
             assert results, source
-            assert results[0].match.name == name, (source, results[0].match)
-            assert results[0].match.similarity >= gallery_engine.threshold
+            match = results[0].match
+            assert match.candidate == name, (source, match)
+            right += match.name == name
+            wrong += match.name not in (None, name)
+            if match.name:
+                assert match.similarity >= gallery_engine.threshold
+    assert right >= 6 and wrong == 0
 
 
 def test_strangers_come_back_unknown(gallery_engine, faces_dir, load):
@@ -104,20 +115,20 @@ def test_enrollment_refuses_no_face_and_crowds(engine, faces_dir, load):
 
 
 def test_duplicate_enrollment_is_refused_unless_forced(engine, load):
-    engine.enroll("Tom_Cruise", photos(load, "Tom_Cruise", 0, 2))
+    engine.enroll("Tom_Cruise", photos(load, "Tom_Cruise", 0, 3))
     # more photos of the same person under the same name are not a duplicate
-    engine.enroll("Tom_Cruise", photos(load, "Tom_Cruise", 4, 5))
+    engine.enroll("Tom_Cruise", photos(load, "Tom_Cruise", 6, 7))
     with pytest.raises(DuplicateFaceError) as info:
-        engine.enroll("Thomas Mapother", photos(load, "Tom_Cruise", 2, 4))
+        engine.enroll("Thomas Mapother", photos(load, "Tom_Cruise", 3, 6))
     assert info.value.other == "Tom_Cruise"
     assert [p.name for p in engine.gallery.people()] == ["Tom_Cruise"]
-    engine.enroll("Thomas Mapother", photos(load, "Tom_Cruise", 2, 4), force=True)
+    engine.enroll("Thomas Mapother", photos(load, "Tom_Cruise", 3, 6), force=True)
     assert len(engine.gallery.people()) == 2
 
 
 def test_delete_leaves_nothing_of_the_person(gallery_engine, settings, load):
     report = gallery_engine.delete("Lucy_Liu")
-    assert report.samples == 2
+    assert report.samples == 3
     with pytest.raises(UnknownPersonError):
         gallery_engine.delete("Lucy_Liu")
     result = gallery_engine.identify(photos(load, "Lucy_Liu", 3, 4)[0][1])[0]
@@ -126,7 +137,7 @@ def test_delete_leaves_nothing_of_the_person(gallery_engine, settings, load):
     for path in settings.db_dir.iterdir():
         data = path.read_bytes()
         assert b"Lucy_Liu" not in data and b"Lucy" not in data, path.name
-    assert gallery_engine.gallery.sample_count == 2 * (len(ENROLLED) - 1)
+    assert gallery_engine.gallery.sample_count == sum(ENROLL_PHOTOS.values()) - 3
 
 
 def test_rename_keeps_samples(gallery_engine):
@@ -143,7 +154,7 @@ def test_gallery_survives_restart_and_rebuilds_a_lost_index(gallery_engine, sett
         index_file.unlink()
     reopened = FaceEngine(settings, models)
     assert {p.name for p in reopened.gallery.people()} == set(ENROLLED)
-    assert reopened.gallery.sample_count == 2 * len(ENROLLED)
+    assert reopened.gallery.sample_count == sum(ENROLL_PHOTOS.values())
     assert list(settings.db_dir.glob("index-*.faiss"))  # rebuilt and saved
     assert reopened.identify(photos(load, "Kit_Harington", 2, 3)[0][1])[0].match.name == \
         "Kit_Harington"

@@ -248,15 +248,22 @@ def test_enroll_recognize_delete(client, faces_dir):
     assert_error(client.delete("/people/Tom Cruise"), 404, "Tom Cruise")
 
 
-def test_enrolling_a_known_face_under_another_name_is_409_unless_forced(client, faces_dir):
+def test_enrolling_a_known_face_under_another_name_warns_or_is_409_when_strict(client,
+                                                                             faces_dir):
     kit = people_photos(faces_dir, "Kit_Harington")[2]
-    refused = client.post("/people/Jon Snow/faces", files=[photo(kit, "images")])
+    refused = client.post("/people/Jon Snow/faces", params={"strict": "true"},
+                          files=[photo(kit, "images")])
     assert_error(refused, 409, "Kit_Harington")
     assert refused.json()["other"] == "Kit_Harington"
     assert "Jon Snow" not in {p["name"] for p in client.get("/people").json()["people"]}
-    forced = client.post("/people/Jon Snow/faces", params={"force": "true"},
+    forced = client.post("/people/Jon Snow/faces", params={"strict": "true", "force": "true"},
                          files=[photo(kit, "images")])
     assert forced.status_code == 201, forced.text
+    assert client.delete("/people/Jon Snow").status_code == 200
+    # without strict, the name given is trusted: enrolled, with the warning listed
+    warned = client.post("/people/Jon Snow/faces", files=[photo(kit, "images")])
+    assert warned.status_code == 201, warned.text
+    assert any("Kit_Harington" in w for w in warned.json()["warnings"])
     assert client.delete("/people/Jon Snow").status_code == 200
 
 

@@ -110,6 +110,7 @@ class Database:
                 raise sqlite3.DatabaseError(f"database disk image is malformed: {problem}")
             with self.transaction() as cur:
                 cur.executescript_safe(SCHEMA)
+                _migrate(cur)
                 cur.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
                             (str(SCHEMA_VERSION),))
         except sqlite3.Error as exc:
@@ -172,6 +173,14 @@ class Database:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
+
+
+def _migrate(cur: "_Cursor") -> None:
+    """Columns added after schema 1, on databases made before them."""
+    columns = {row[1] for row in cur.execute("PRAGMA table_info(samples)").fetchall()}
+    if "in_template" not in columns:
+        # 0 for samples flagged as probable wrong photos at enrollment (see templates.py)
+        cur.execute("ALTER TABLE samples ADD COLUMN in_template INTEGER NOT NULL DEFAULT 1")
 
 
 class _Cursor:

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import DuplicateFaceError, FaceCountError, ImageError, KioskError
+from .errors import DuplicateFaceError, FaceCountError, ImageError, KioskError, LowQualityError
 from .images import IMAGE_SUFFIXES, load_image
-from .recognizer import FaceEngine, subject_face
+from .recognizer import FaceEngine
 
 log = logging.getLogger(__name__)
 
@@ -20,10 +20,19 @@ class FolderSummary:
     """Person -> samples added."""
     skipped: list[tuple[str, str, str]] = field(default_factory=list)
     """(file, category, detail); category is one of: unreadable, no face, several faces,
-    duplicate, not an image."""
+    low quality, duplicate (only when strict), not an image."""
+    warnings: list[tuple[str, str]] = field(default_factory=list)
+    """(person, warning): enrolled, but probably a duplicate or with a wrong photo."""
+    refused: list[str] = field(default_factory=list)
+    """People not enrolled at all (strict duplicates, or no usable photo)."""
 
     def describe(self) -> str:
         lines = [f"enrolled {sum(self.people.values())} photo(s) of {len(self.people)} people"]
+        if self.refused:
+            lines.append(f"NOT enrolled: {len(self.refused)} people: " + ", ".join(self.refused))
+        if self.warnings:
+            lines.append(f"{len(self.warnings)} warning(s), enrolled anyway; please check:")
+            lines += [f"  {person}: {warning}" for person, warning in self.warnings]
         counts = Counter(category for _, category, _ in self.skipped)
         if counts:
             lines.append("skipped " + ", ".join(f"{n} {c}" for c, n in counts.most_common()) + ":")
@@ -34,14 +43,19 @@ class FolderSummary:
 def _category(exc: KioskError) -> str:
     if isinstance(exc, ImageError):
         return "unreadable"
+    if isinstance(exc, LowQualityError):
+        return "low quality"
     if isinstance(exc, FaceCountError):
         return "no face" if "no face" in str(exc) else "several faces"
     return "duplicate" if isinstance(exc, DuplicateFaceError) else "error"
 
 
-def enroll_folder(engine: FaceEngine, root: Path, *, force: bool = False,
+def enroll_folder(engine: FaceEngine, root: Path, *, force: bool = False, strict: bool = False,
                   progress: Callable[[int, int], None] | None = None) -> FolderSummary:
-    """Enroll each sub-folder as one person; a bad photo never stops the run."""
+    """Enroll each sub-folder as one person; a bad photo never stops the run.
+
+    The folder names say who is who, so a person who looks like someone enrolled is
+    enrolled with a warning, unless ``strict`` (then refused and listed)."""
     if not root.is_dir():
         raise KioskError(f"{root} is not a folder")
     folders = sorted(d for d in root.iterdir() if d.is_dir())
@@ -55,17 +69,20 @@ def enroll_folder(engine: FaceEngine, root: Path, *, force: bool = False,
             summary.skipped.append((str(path), "not an image", "unsupported file type"))
         else:
             try:
-                crops.setdefault(name, []).append(
-                    (subject_face(engine.faces(load_image(path))).crop, str(path)))
+                crops.setdefault(name, []).append((engine.subject(load_image(path)).crop,
+                                                   str(path)))
             except (ImageError, FaceCountError) as exc:
                 summary.skipped.append((str(path), _category(exc), str(exc)))
         if progress:
             progress(done, len(jobs))
     for name, pairs in crops.items():
         try:
-            person = engine.enroll_crops(name, [c for c, _ in pairs], [s for _, s in pairs],
-                                         force=force)
-            summary.people[person.name] = len(pairs)
+            report = engine.add_crops(name, [c for c, _ in pairs], [s for _, s in pairs],
+                                      force=force, strict=strict)
+            summary.people[report.person.name] = len(pairs)
+            summary.warnings += [(report.person.name, w) for w in report.warnings]
         except DuplicateFaceError as exc:
             summary.skipped += [(source, "duplicate", str(exc)) for _, source in pairs]
+            summary.refused.append(name)
+    summary.refused += sorted({d.name for d in folders} - set(crops) - set(summary.refused))
     return summary

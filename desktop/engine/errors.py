@@ -14,6 +14,10 @@ class FaceCountError(KioskError):
     """Enrollment needs exactly one face in the photo."""
 
 
+class LowQualityError(FaceCountError):
+    """The face is too small, blurred or uncertain to be judged (the quality gate)."""
+
+
 class DuplicateFaceError(KioskError):
     """The face being enrolled already matches another enrolled person."""
 

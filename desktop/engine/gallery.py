@@ -26,8 +26,11 @@ from .images import encode_jpeg
 from .index import build_index, is_exact
 from .matching import default_threshold
 from .names import name_key, normalize_name
+from .templates import Templates
 
 log = logging.getLogger(__name__)
+
+OLD_DEFAULT_THRESHOLD = "0.55"
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,11 @@ class Gallery:
         self.db = db
         self.model = model
         self._lock = threading.RLock()
-        self._index: faiss.Index = build_index(np.zeros((0, EMBEDDING_DIM), np.float32),
+        self.dim = int(getattr(model, "dim", 0) or EMBEDDING_DIM)
+        """Vector length; taken from the stored vectors when there are any."""
+        self._index: faiss.Index = build_index(np.zeros((0, self.dim), np.float32),
                                                np.zeros(0, np.int64))
+        self.templates = Templates()
         self._person_of_sample: dict[int, int] = {}
         self._names: dict[int, str] = {}
         self._max_samples = 0
@@ -75,6 +81,11 @@ class Gallery:
         stored = self.db.get_meta("model_id")
         count = self.db.query("SELECT COUNT(*) FROM samples")[0][0]
         if stored == self.model.model_id:
+            if self.db.get_meta("threshold") == OLD_DEFAULT_THRESHOLD:
+                # the best-sample default of earlier versions, never calibrated (calibrate
+                # writes four decimals): the template rule needs its own default
+                with self.db.transaction() as cur:
+                    cur.set_meta("threshold", default_threshold(self.model.name))
             return
         if stored is not None and count and not allow_mismatch:
             name = self.db.get_meta("model_name", "?")
@@ -126,6 +137,7 @@ class Gallery:
                                  "JOIN people p ON p.id = s.person_id")
             self._person_of_sample = {sid: pid for sid, pid, _ in rows}
             self._names = {pid: name for _, pid, name in rows}
+            self._load_templates()
             counts: dict[int, int] = defaultdict(int)
             for pid in self._person_of_sample.values():
                 counts[pid] += 1
@@ -147,12 +159,28 @@ class Gallery:
             self._generation = generation
             self._data_version = version
 
+    def _vectors(self, blobs: list[bytes]) -> np.ndarray:
+        if blobs:
+            self.dim = len(blobs[0]) // 4
+        return (np.frombuffer(b"".join(blobs), np.float32).reshape(-1, self.dim) if blobs
+                else np.zeros((0, self.dim), np.float32))
+
+    def _load_templates(self) -> None:
+        rows = self.db.query("SELECT person_id, embedding, in_template FROM samples "
+                             "ORDER BY person_id, id")
+        self.templates.clear()
+        vectors = self._vectors([r[1] for r in rows])
+        by_person: dict[int, list[int]] = defaultdict(list)
+        for i, row in enumerate(rows):
+            by_person[row[0]].append(i)
+        for pid, idx in by_person.items():
+            self.templates.add(pid, vectors[idx], [bool(rows[i][2]) for i in idx])
+
     def _rebuild(self, generation: int) -> faiss.Index:
         started = time.perf_counter()
         rows = self.db.query("SELECT id, embedding FROM samples ORDER BY id")
         ids = np.array([r[0] for r in rows], np.int64)
-        vectors = (np.frombuffer(b"".join(r[1] for r in rows), np.float32).reshape(-1, EMBEDDING_DIM)
-                   if rows else np.zeros((0, EMBEDDING_DIM), np.float32))
+        vectors = self._vectors([r[1] for r in rows])
         index = build_index(vectors, ids)
         log.info("Rebuilt Faiss index from %d samples in %.0f ms", len(rows),
                  (time.perf_counter() - started) * 1000)
@@ -248,34 +276,59 @@ class Gallery:
                 results.append([(self._names[pid], sim) for pid, sim in best.items()])
         return results
 
+    def search_templates(self, vectors: np.ndarray, k: int = 2) -> list[list[tuple[str, float]]]:
+        """For each query vector, the ``k`` people with the most similar templates."""
+        self.refresh()
+        with self._lock:
+            return [[(self._names[pid], sim) for pid, sim in row]
+                    for row in self.templates.search(vectors, k)]
+
+    def person_vectors(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """The person's sample vectors and their in-template flags ([] for a new name)."""
+        rows = self.db.query("SELECT s.embedding, s.in_template FROM samples s JOIN people p "
+                             "ON p.id = s.person_id WHERE p.name = ? ORDER BY s.id", (name,))
+        return self._vectors([r[0] for r in rows]), np.array([bool(r[1]) for r in rows], bool)
+
     # ---------------------------------------------------------------- writes
     def add_samples(self, name: str, vectors: np.ndarray, crops: list[np.ndarray],
-                    sources: list[str]) -> Person:
-        """Store samples (creating the person if new) in one transaction, then index them."""
+                    sources: list[str], in_template: list[bool] | None = None) -> Person:
+        """Store samples (creating the person if new) in one transaction, then index them.
+
+        ``in_template`` False marks a sample as a probable wrong photo: it is stored and
+        searchable, but left out of the person's template."""
         name = normalize_name(name)
         if self.model_mismatch:
             raise ModelMismatchError("the database holds another model's embeddings; "
                                      "run `python main.py reembed` first")
+        vectors = np.ascontiguousarray(vectors, np.float32)
+        if self._index.d != vectors.shape[1]:
+            if self._index.ntotal:
+                raise ModelMismatchError(f"{vectors.shape[1]}-d vectors cannot join a gallery "
+                                         f"of {self._index.d}-d ones")
+            self.dim = vectors.shape[1]
+            self._index = build_index(np.zeros((0, self.dim), np.float32), np.zeros(0, np.int64))
         now = time.time()
         jpegs = [encode_jpeg(crop) for crop in crops]
+        flags = [True] * len(vectors) if in_template is None else [bool(f) for f in in_template]
         with self._lock:
             with self.db.transaction() as cur:
                 row = find_person(cur.execute("SELECT id, name FROM people").fetchall(), name)
                 pid = row[0] if row else cur.execute(
                     "INSERT INTO people(name, created_at) VALUES (?, ?)", (name, now)).lastrowid
                 ids = []
-                for vector, jpeg, source in zip(vectors, jpegs, sources):
+                for vector, jpeg, source, flag in zip(vectors, jpegs, sources, flags):
                     ids.append(cur.execute(
                         "INSERT INTO samples(person_id, embedding, crop, source, model_id, "
-                        "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+                        "created_at, in_template) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (pid, np.asarray(vector, np.float32).tobytes(), jpeg, source,
-                         self.model.model_id, now)).lastrowid)
+                         self.model.model_id, now, int(flag))).lastrowid)
                 generation = self._bump(cur)
             stored_name = self.db.query("SELECT name FROM people WHERE id = ?", (pid,))[0][0]
             self._index.add_with_ids(np.ascontiguousarray(vectors, np.float32),
                                      np.array(ids, np.int64))
             self._person_of_sample.update({sid: pid for sid in ids})
             self._names[pid] = stored_name
+            self.templates.add(pid, vectors, flags)
             self._max_samples = max(self._max_samples,
                                     sum(1 for p in self._person_of_sample.values() if p == pid))
             self._commit_index(generation)
@@ -300,6 +353,7 @@ class Gallery:
                 for sid in gone:
                     self._person_of_sample.pop(int(sid), None)
                 self._names.pop(person.id, None)
+                self.templates.remove(person.id)
                 self._commit_index(generation)
             else:
                 self._load_index()

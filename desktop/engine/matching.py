@@ -3,20 +3,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-# Cosine-similarity thresholds per weights file. CASIA-WebFace: measured with
-# `python main.py evaluate` on ../shared/faces/people + unknown (K=3): 0.55 gives 1.5%
-# false accepts and 1.7% false rejects. VGGFace2 could not be measured here (no weights
-# offline); it uses the same value until `python main.py calibrate` is run on the user's
-# photos. A database stores its own copy, which `calibrate` updates.
-MODEL_THRESHOLDS = {
-    "20180408-102900-casia-webface-features": 0.55,
-    "20180408-102900-casia-webface": 0.55,
+
+@dataclass(frozen=True)
+class ModelDefaults:
+    """Cosine-similarity thresholds of one embedding model, for the template rule."""
+    threshold: float
+    """Recognition: 1% of LFW strangers reach it (FPIR 1%)."""
+    duplicate: float
+    """Enrollment's duplicate warning: 0.1% of LFW strangers reach it (FPIR 0.1%)."""
+    outlier: float
+    """A new sample below this similarity to the rest of its person is flagged."""
+
+
+# Per model name (ModelInfo.name). CASIA-WebFace FaceNet: `python main.py evaluate
+# ../shared/lfw/images --pairs ../shared/lfw/pairs.csv` (README, Accuracy), checked on
+# ../shared/faces. Other models (VGGFace2, dlib, ONNX) start from FALLBACK until measured the
+# same way; `python main.py calibrate` fits a database's threshold to a site's own photos.
+MODEL_DEFAULTS = {
+    "20180408-102900-casia-webface-features": ModelDefaults(0.65, 0.75, 0.35),
+    "20180408-102900-casia-webface": ModelDefaults(0.65, 0.75, 0.35),
 }
-FALLBACK_THRESHOLD = 0.55
+FALLBACK = ModelDefaults(0.65, 0.75, 0.35)
+
+
+def model_defaults(model_name: str) -> ModelDefaults:
+    return MODEL_DEFAULTS.get(model_name, FALLBACK)
 
 
 def default_threshold(model_name: str) -> float:
-    return MODEL_THRESHOLDS.get(model_name, FALLBACK_THRESHOLD)
+    return model_defaults(model_name).threshold
 
 
 @dataclass(frozen=True)
@@ -29,6 +44,8 @@ class Match:
     """Cosine similarity to ``candidate`` (-1 when the gallery is empty)."""
     runner_up: float
     """Similarity of the best *other* person (-1 when there is none)."""
+    quality: str | None = None
+    """Why the face was not judged (too small, blurred, uncertain); then ``name`` is None."""
 
 
 def decide(ranked: list[tuple[str, float]], threshold: float, margin: float) -> Match:

@@ -16,15 +16,17 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..config import Settings
-from .alignment import crop_face
+from .alignment import crop_face, sharpness
+from .checks import duplicate_vote, outlier_flags
 from .attendance import Attendance
 from .database import Database
 from .detection import Detection, FaceDetector
 from .embedding import FaceEmbedder
-from .errors import DuplicateFaceError, FaceCountError, KioskError
+from .errors import DuplicateFaceError, FaceCountError, KioskError, LowQualityError
 from .gallery import DeleteReport, Gallery, Person
 from .images import decode_jpeg
-from .matching import Match, decide
+from .matching import Match, decide, model_defaults
+from .quality import quality_problem
 from .names import name_key, normalize_name
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,8 @@ class FaceResult:
     def to_json(self) -> dict:
         return {"box": [round(v, 1) for v in self.box], "name": self.match.name,
                 "candidate": self.match.candidate,
-                "similarity": round(self.match.similarity, 4), "det_prob": round(self.det_prob, 4)}
+                "similarity": round(self.match.similarity, 4), "det_prob": round(self.det_prob, 4),
+                "quality": self.match.quality}
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,10 @@ class EnrollReport:
     added: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
     """(source, reason) for every photo that was not used."""
+    warnings: list[str] = field(default_factory=list)
+    """Enrolled, but worth a look: a probable duplicate, a probable wrong photo."""
+    outliers: list[str] = field(default_factory=list)
+    """Sources of samples kept out of the template as probably someone else."""
 
 
 class Models:
@@ -157,9 +164,16 @@ class FaceEngine:
 
     @property
     def duplicate_threshold(self) -> float:
+        """Strict (about 0.1% FPIR on LFW): a labelled person is warned about, not dropped."""
         if self.settings.duplicate_threshold is None:
-            return self.threshold
+            return max(model_defaults(self.gallery.model.name).duplicate, self.threshold)
         return self.settings.duplicate_threshold
+
+    @property
+    def outlier_threshold(self) -> float:
+        if self.settings.outlier_threshold is None:
+            return model_defaults(self.gallery.model.name).outlier
+        return self.settings.outlier_threshold
 
     # ------------------------------------------------------------ building blocks
     def faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
@@ -168,12 +182,32 @@ class FaceEngine:
         return [Face(d, crop_face(rgb, d.box, self.settings.crop_size, self.settings.crop_margin))
                 for d in detections]
 
+    def quality(self, face: Face) -> str | None:
+        """Why ``face`` is too poor to be judged, or None (see quality.py)."""
+        d = face.detection
+        return quality_problem(min(d.width, d.height), sharpness(face.crop), d.prob,
+                               self.settings)
+
+    def subject(self, rgb: np.ndarray) -> Face:
+        """The one face an enrollment photo is about, if it passes the quality gate."""
+        face = subject_face(self.faces(rgb))
+        problem = self.quality(face)
+        if problem:
+            raise LowQualityError(f"low quality: {problem}")
+        return face
+
     def embed(self, crops: list[np.ndarray]) -> np.ndarray:
         return self.models.run(self.models.embedder.embed, crops)
 
+    def rank(self, vectors: np.ndarray, k: int = 2) -> list[list[tuple[str, float]]]:
+        """The ``k`` best people per vector by the configured rule (settings.match_rule)."""
+        if self.settings.match_rule == "best_sample":
+            return self.search_gallery(vectors, k)
+        return self.models.run(self.gallery.search_templates, vectors, k)
+
     def match(self, vectors: np.ndarray) -> list[Match]:
         threshold, margin = self.threshold, self.settings.match_margin
-        return [decide(ranked, threshold, margin) for ranked in self.search_gallery(vectors, 2)]
+        return [decide(ranked, threshold, margin) for ranked in self.rank(vectors, 2)]
 
     def search_gallery(self, vectors: np.ndarray, k: int) -> list[list[tuple[str, float]]]:
         """Gallery search on the inference thread: Faiss brings its own OpenMP runtime, and a
@@ -184,8 +218,12 @@ class FaceEngine:
     # ------------------------------------------------------------ recognition
     def identify(self, rgb: np.ndarray) -> list[FaceResult]:
         faces = self.faces(rgb)
-        matches = self.match(self.embed([f.crop for f in faces]))
-        return [FaceResult(f.detection.box, f.detection.prob, m) for f, m in zip(faces, matches)]
+        problems = [self.quality(f) for f in faces]
+        judged = [f for f, p in zip(faces, problems) if not p]
+        matches = iter(self.match(self.embed([f.crop for f in judged])))
+        return [FaceResult(f.detection.box, f.detection.prob,
+                           Match(None, None, -1.0, -1.0, p) if p else next(matches))
+                for f, p in zip(faces, problems)]
 
     def verify(self, rgb_a: np.ndarray, rgb_b: np.ndarray) -> Verification:
         """1:1 comparison of the subject faces of two photos."""
@@ -212,59 +250,78 @@ class FaceEngine:
 
     # ------------------------------------------------------------ enrollment
     def enroll(self, name: str, images: list[tuple[str, np.ndarray]], *,
-               force: bool = False) -> EnrollReport:
+               force: bool = False, strict: bool = True) -> EnrollReport:
         """Enroll the subject face of each (source, image); photos without exactly one
-        subject are skipped with the reason. Raises if nothing usable remains."""
+        subject, or below the quality gate, are skipped with the reason. Raises if nothing
+        usable remains. ``strict``/``force``: see ``add_crops``."""
         name = normalize_name(name)
         crops, sources, skipped = [], [], []
         for source, rgb in images:
             try:
-                crops.append(subject_face(self.faces(rgb)).crop)
+                crops.append(self.subject(rgb).crop)
                 sources.append(source)
             except FaceCountError as exc:
                 skipped.append((source, str(exc)))
         if not crops:
             reasons = "; ".join(f"{s}: {r}" for s, r in skipped)
             raise FaceCountError(f"nothing to enroll for {name}: {reasons}")
-        person = self.enroll_crops(name, crops, sources, force=force)
-        return EnrollReport(person, len(crops), skipped)
+        report = self.add_crops(name, crops, sources, force=force, strict=strict)
+        report.skipped = skipped
+        return report
 
     def enroll_crops(self, name: str, crops: list[np.ndarray], sources: list[str], *,
                      force: bool = False) -> Person:
-        """Store ready-made crops (from photos or the live camera) as samples of ``name``.
+        """Store ready-made crops (the camera's) as samples of ``name``; refuses a probable
+        duplicate unless ``force`` (the window asks, then forces)."""
+        report = self.add_crops(name, crops, sources, force=force, strict=True)
+        assert report.person is not None
+        return report.person
 
-        Refuses (unless ``force``) when the faces already match a *different* person.
+    def add_crops(self, name: str, crops: list[np.ndarray], sources: list[str], *,
+                  force: bool = False, strict: bool = True) -> EnrollReport:
+        """Store crops as samples of ``name`` and say what looked wrong.
+
+        A probable duplicate (most faces match another person's template at the strict
+        duplicate threshold) raises DuplicateFaceError when ``strict`` and not ``force``;
+        otherwise the person is enrolled and the report carries the warning: a labelled
+        photo says who it is. Samples far from the person's others are flagged as probable
+        wrong photos and kept out of the template, unless ``force``.
         """
         name = normalize_name(name)
         vectors = self.embed(crops)
-        self.check_duplicate(name, vectors, force=force)
-        return self.gallery.add_samples(name, vectors, crops, sources)
+        report = EnrollReport(None, len(crops))
+        duplicate = self.check_duplicate(name, vectors, force=force or not strict)
+        if duplicate:
+            report.warnings.append(duplicate)
+        existing, _ = self.gallery.person_vectors(name)
+        flags = outlier_flags(vectors, existing, self.outlier_threshold)
+        for source in (s for s, f in zip(sources, flags) if f):
+            report.outliers.append(source)
+            report.warnings.append(
+                f"{source} looks unlike the other photos of {name!r}: probably someone else"
+                + ("; enrolled anyway (forced)" if force else "; kept out of the template"))
+        in_template = [True] * len(vectors) if force else [not f for f in flags]
+        report.person = self.gallery.add_samples(name, vectors, crops, sources, in_template)
+        return report
 
-    def check_duplicate(self, name: str, vectors: np.ndarray, *, force: bool = False) -> None:
-        """Refuse faces most of which are recognised as one other person.
+    def check_duplicate(self, name: str, vectors: np.ndarray, *,
+                        force: bool = False) -> str | None:
+        """The warning when most of the faces match one *other* person, or None.
 
-        Per face, as recognition would decide (threshold and margin); a majority is needed
-        so that one odd photo among many does not block an enrollment.
+        Per face, as recognition would decide, at the strict duplicate threshold; a
+        majority is needed so that one odd photo among many does not count. Raises
+        DuplicateFaceError unless ``force``.
         """
-        own = name_key(name)
-        votes: dict[str, list[float]] = {}
-        for ranked in self.search_gallery(vectors, 3):
-            others = [(n, s) for n, s in ranked if name_key(n) != own]
-            if others:
-                match = decide(others, self.duplicate_threshold, self.settings.match_margin)
-                if match.name:
-                    votes.setdefault(match.name, []).append(match.similarity)
-        if not votes:
-            return
-        other, sims = max(votes.items(), key=lambda item: len(item[1]))
-        if 2 * len(sims) <= len(vectors):
-            return
-        similarity = float(np.median(sims))
-        message = (f"{len(sims)} of {len(vectors)} face(s) already match {other} (similarity "
-                   f"{similarity:.2f}); is {name!r} the same person?")
+        vote = duplicate_vote(self.rank(vectors, 3), name, self.duplicate_threshold,
+                              self.settings.match_margin)
+        if vote is None:
+            return None
+        message = (f"{vote.votes} of {vote.faces} face(s) already match {vote.other} "
+                   f"(similarity {vote.similarity:.2f}); is {name!r} the same person?")
         if not force:
-            raise DuplicateFaceError(message, other, similarity)
-        log.warning("Enrolling despite a probable duplicate (similarity %.2f)", similarity)
+            raise DuplicateFaceError(message, vote.other, vote.similarity)
+        log.warning("Enrolling despite a probable duplicate (similarity %.2f)", vote.similarity)
+        return message
 
     def delete(self, name: str, keep_attendance: bool | None = None) -> DeleteReport:
         keep = (not self.settings.delete_attendance_with_person if keep_attendance is None

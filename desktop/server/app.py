@@ -128,25 +128,27 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
     # {name:path}: a name may contain "/" (sent as %2F, which the server decodes)
     @api.post("/people/{name:path}/faces", tags=["gallery"], status_code=201,
               openapi_extra=photos(MAX_ENROLL_PHOTOS),
-              summary="Enroll photos of a person (new or existing); 409 if the face is "
-                      "already someone else's, unless force=true")
+              summary="Enroll photos of a person (new or existing); a face that already "
+                      "looks like someone else is enrolled with a warning, or refused "
+                      "(409) with strict=true unless force=true")
     async def enroll(request: Request, name: str,
                      images: Annotated[list[UploadFile], File(description="one or more "
                                                               "photos of this person alone")],
-                     force: bool = False) -> dict[str, Any]:
+                     force: bool = False, strict: bool = False) -> dict[str, Any]:
         if len(images) > MAX_ENROLL_PHOTOS:
             raise HTTPException(413, f"{len(images)} photos in one request; send at most "
                                      f"{MAX_ENROLL_PHOTOS}")
         decoded = [(f"upload:{upload.filename or i + 1}",
                     await decode(upload, f"images[{i}]")) for i, upload in enumerate(images)]
-        report = await inference.run(request, functools.partial(engine.enroll, force=force),
+        report = await inference.run(request, functools.partial(engine.enroll, force=force, strict=strict),
                                      name, decoded)
         assert report.person is not None  # enroll raises when nothing was added
         log.info("Enrolled %d photo(s) of person #%d over HTTP (%d skipped)", report.added,
                  report.person.id, len(report.skipped))
         return {"person": person_json(report.person), "added": report.added,
                 "skipped": [{"photo": source, "reason": reason}
-                            for source, reason in report.skipped]}
+                            for source, reason in report.skipped],
+                "warnings": report.warnings}
 
     @api.delete("/people/{name:path}", tags=["gallery"],
                 summary="Delete a person with every face sample, crop and index entry")
