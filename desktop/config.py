@@ -27,6 +27,10 @@ class Settings:
     """Folder holding gallery.sqlite3, the derived Faiss index, settings and logs."""
 
     # --- models --------------------------------------------------------------------
+    model: str = "facenet"
+    """Face model: 'facenet', 'dlib' or 'onnx:PATH' (desktop/engine/embedders)."""
+    dlib_alignment: str = "landmarks"
+    """dlib's input: 'landmarks' (warp from MTCNN's points) or 'dlib' (its shape predictor)."""
     weights: str = "vggface2"
     """FaceNet weights: 'vggface2', 'casia-webface', or a path to a state_dict file."""
     device: str = "auto"
@@ -114,6 +118,7 @@ DEFAULTS = Settings()
 
 _ENV = {
     "FACE_KIOSK_DB": "db_dir",
+    "FACE_KIOSK_MODEL": "model",
     "FACENET_WEIGHTS": "weights",
     "FACE_KIOSK_DEVICE": "device",
     "FACE_KIOSK_SOURCE": "source",

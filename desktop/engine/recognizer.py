@@ -16,15 +16,15 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..config import Settings
-from .alignment import crop_face
 from .attendance import Attendance
 from .database import Database
 from .detection import Detection, FaceDetector
-from .embedding import FaceEmbedder
+from .embedders import Embedder, load_embedder
+from .embedding import EMBEDDING_DIM
 from .errors import DuplicateFaceError, FaceCountError, KioskError
 from .gallery import DeleteReport, Gallery, Person, validate_name
 from .images import decode_jpeg
-from .matching import Match, decide
+from .matching import Match, decide, default_threshold
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -35,7 +35,7 @@ SUBJECT_AREA_RATIO = 2.0
 
 @dataclass
 class Face:
-    """A detected face and its FaceNet crop."""
+    """A detected face and the loaded model's crop of it."""
     detection: Detection
     crop: np.ndarray
 
@@ -80,7 +80,8 @@ class EnrollReport:
 
 
 class Models:
-    """MTCNN and FaceNet, loaded once per process, run on one thread of their own.
+    """MTCNN and the face model (``Settings.model``), loaded once per process, run on one
+    thread of their own.
 
     PyTorch's CPU kernels use libgomp, which gives every *calling* thread its own OpenMP
     team; on a 2-core machine a second calling thread made a small photo take ~120 ms
@@ -96,13 +97,12 @@ class Models:
         self.load_seconds = time.perf_counter() - started
 
     @staticmethod
-    def _load(settings: Settings) -> tuple[FaceDetector, FaceEmbedder]:
+    def _load(settings: Settings) -> tuple[FaceDetector, Embedder]:
+        embedder = load_embedder(settings)  # first: a wrong --model fails fast
         detector = FaceDetector(min_face_size=settings.min_face_size,
                                 thresholds=settings.det_thresholds,
                                 min_prob=settings.min_det_prob,
                                 max_side=settings.detect_max_side, device=settings.device)
-        embedder = FaceEmbedder(weights=settings.weights, device=settings.device,
-                                torch_threads=settings.torch_threads)
         return detector, embedder
 
     def run(self, func: Callable[..., T], *args: Any) -> T:
@@ -134,6 +134,7 @@ class FaceEngine:
         self.db = Database(settings.db_path)
         self.gallery = Gallery(self.db, self.models.embedder.info,
                                allow_model_mismatch=allow_model_mismatch)
+        self._claim_model_threshold()
         self.attendance = Attendance(self.db, cooldown_minutes=settings.cooldown_minutes,
                                      retention_days=settings.retention_days,
                                      store_checkin_snapshots=settings.store_checkin_snapshots,
@@ -143,6 +144,24 @@ class FaceEngine:
         self.db.close()
 
     # ------------------------------------------------------------ thresholds
+    def _claim_model_threshold(self) -> None:
+        """An empty gallery just claimed by a non-FaceNet model stores the FaceNet fallback
+        (matching.default_threshold knows weights by name): give it the model's own."""
+        info = self.models.embedder.info
+        if (info.threshold is not None and self.gallery.sample_count == 0
+                and not self.gallery.model_mismatch
+                and self.gallery.threshold == default_threshold(info.name) != info.threshold):
+            self.gallery.set_threshold(info.threshold)
+
+    def _check_gallery_dim(self) -> None:
+        """The gallery stores EMBEDDING_DIM-d vectors until it is multi-model (issue 10,
+        phase B); refuse before writing rather than corrupt the database."""
+        info = self.models.embedder.info
+        if info.dim != EMBEDDING_DIM:
+            raise KioskError(f"model {info.name} makes {info.dim}-d vectors; the gallery "
+                             f"stores {EMBEDDING_DIM}-d ones for now: enroll with "
+                             f"--model facenet (verify and identify work with any model)")
+
     @property
     def threshold(self) -> float:
         if self.settings.threshold is not None:
@@ -159,8 +178,8 @@ class FaceEngine:
     def faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
         """Every face in the image, largest first, with its crop."""
         detections = self.models.run(self.models.detector.detect, rgb, max_side)
-        return [Face(d, crop_face(rgb, d.box, self.settings.crop_size, self.settings.crop_margin))
-                for d in detections]
+        crop = self.models.embedder.crop
+        return [Face(d, crop(rgb, d)) for d in detections]
 
     def embed(self, crops: list[np.ndarray]) -> np.ndarray:
         return self.models.run(self.models.embedder.embed, crops)
@@ -230,6 +249,7 @@ class FaceEngine:
         Refuses (unless ``force``) when the faces already match a *different* person.
         """
         name = validate_name(name)
+        self._check_gallery_dim()
         vectors = self.embed(crops)
         self.check_duplicate(name, vectors, force=force)
         return self.gallery.add_samples(name, vectors, crops, sources)
@@ -267,6 +287,7 @@ class FaceEngine:
 
     def reembed(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Re-embed every stored crop with the loaded model (after changing weights)."""
+        self._check_gallery_dim()
         rows = self.gallery.crops()
         vectors: dict[int, np.ndarray] = {}
         for start in range(0, len(rows), 64):
