@@ -206,3 +206,22 @@ def test_engine_uses_the_loaded_models_crop_and_threshold(dlib_models, tmp_path,
         assert engine.gallery.sample_count == 0
     finally:
         engine.close()
+
+
+def test_stored_crop_serves_every_model(models, dlib_models, onnx_embedder, detections):
+    """Phase B's model-neutral stored crop (JPEG as in the database): each model's input
+    made from it embeds like the input made from the photo itself."""
+    from desktop.engine.embedders.stored import STORED_BOX_SIDE, STORED_CONTEXT, stored_crop
+    from desktop.engine.images import decode_jpeg, encode_jpeg
+    stored = [stored_crop(rgb, det) for _, rgb, det in detections]
+    for s in stored:
+        assert max(s.image.shape[:2]) <= STORED_CONTEXT * STORED_BOX_SIDE + 2
+        box = s.detection.box
+        assert 0 <= box[0] < box[2] <= s.image.shape[1] and 0 <= box[1] < box[3] <= s.image.shape[0]
+    for embedder, floor in ((models.embedder, 0.98), (dlib_models.embedder, 0.98),
+                            (onnx_embedder, 0.98)):
+        direct = embedder.embed([embedder.crop(rgb, det) for _, rgb, det in detections])
+        again = embedder.embed([embedder.crop(decode_jpeg(encode_jpeg(s.image)), s.detection)
+                                for s in stored])
+        cosines = (direct * again).sum(1)
+        assert cosines.min() >= floor, (embedder.name, cosines)
