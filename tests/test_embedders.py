@@ -81,6 +81,17 @@ def test_facenet_conforms(models, detections):
     _conforms(models.embedder, detections, 512)
 
 
+def test_facenet_onnxruntime_backend_matches_torch(models, detections):
+    """The default backend runs FaceNet's ONNX copy; same vectors, same model id."""
+    from desktop.engine.embedders.facenet import onnx_copy_path
+    embedder = models.embedder
+    assert embedder.backend == "onnxruntime" and onnx_copy_path(embedder.info).is_file()
+    assert embedder.model_id.startswith("facenet:")
+    crops = [embedder.crop(rgb, det) for _, rgb, det in detections]
+    fast, reference = models.run(embedder.embed, crops), models.run(embedder.embed_torch, crops)
+    assert (fast * reference).sum(1).min() >= 0.9999
+
+
 def test_facenet_crop_is_unchanged(models, detections):
     from desktop.config import DEFAULTS
     from desktop.engine.alignment import crop_face
@@ -103,7 +114,7 @@ def test_onnx_export_matches_pytorch(models, onnx_embedder, detections):
     crops = [models.embedder.crop(rgb, det) for _, rgb, det in detections]
     assert all(np.array_equal(a, onnx_embedder.crop(rgb, det))
                for a, (_, rgb, det) in zip(crops, detections))
-    torch_vectors = models.run(models.embedder.embed, crops)
+    torch_vectors = models.run(models.embedder.embed_torch, crops)
     for batch in (crops, crops[:1]):
         onnx_vectors = onnx_embedder.embed(batch)
         cosines = (onnx_vectors * torch_vectors[:len(batch)]).sum(1)

@@ -38,7 +38,8 @@ def load_embedder(settings: Settings) -> Embedder:
         from .facenet import FaceNetEmbedder
         return FaceNetEmbedder(weights=settings.weights, device=settings.device,
                                torch_threads=settings.torch_threads,
-                               crop_size=settings.crop_size, crop_margin=settings.crop_margin)
+                               crop_size=settings.crop_size, crop_margin=settings.crop_margin,
+                               backend=settings.facenet_backend)
     if settings.torch_threads > 0:  # MTCNN runs on torch whatever the face model
         import torch
         torch.set_num_threads(settings.torch_threads)
