@@ -1,6 +1,6 @@
 """Export FaceNet to ONNX for ``--model onnx:PATH``.
 
-    python -m desktop.tools.export_onnx --weights ../shared/models/20180408-102900-casia-webface-features.pt --out facenet-casia.onnx
+    python -m desktop.tools.export_onnx --weights casia-webface --out facenet-casia.onnx
 
 The file carries face_kiosk.* metadata (FaceNet's box + margin crop, 160 px, (x-127.5)/128),
 so the kiosk embeds with it exactly as with the PyTorch model. Never commit .onnx files.

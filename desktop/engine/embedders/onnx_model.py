@@ -6,7 +6,7 @@ template, scaled (x - 127.5) / 127.5, NCHW. A model may declare otherwise in its
 
 | key | values | default |
 |---|---|---|
-| face_kiosk.crop | ``arcface`` (5-point warp) or ``box`` (MTCNN box + margin, FaceNet's crop) | arcface |
+| face_kiosk.crop | ``arcface`` (5-point warp) or ``box`` (box + margin, as FaceNet) | arcface |
 | face_kiosk.size | input side in pixels | the model's static input size, else 112 |
 | face_kiosk.margin | margin in pixels for ``box`` crops | 32 |
 | face_kiosk.mean / face_kiosk.std | pixel scaling (x - mean) / std | 127.5 / 127.5 |
