@@ -295,6 +295,9 @@ def _common_options(suppress: bool) -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", metavar="DIR", help="database folder (default faces_db/, "
                         "or $FACE_KIOSK_DB)", **default)
+    common.add_argument("--model", metavar="MODEL", help="face model: facenet (default), dlib, "
+                        "or onnx:PATH, an ArcFace-style .onnx file ($FACE_KIOSK_MODEL)",
+                        **default)
     common.add_argument("--weights", metavar="PATH|NAME",
                         help="FaceNet weights: vggface2 (default), casia-webface, or a "
                              "state_dict file ($FACENET_WEIGHTS)", **default)
@@ -404,8 +407,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func = getattr(args, "func", cmd_window)
     overrides = {key: getattr(args, key, None)
-                 for key in ("weights", "device", "threshold", "min_face_size", "source", "host",
-                             "port", "api_token")}
+                 for key in ("model", "weights", "device", "threshold", "min_face_size",
+                             "source", "host", "port", "api_token")}
     try:
         settings = load_settings(args.db, **overrides)
         setup_logging(args.verbose, settings.log_path)

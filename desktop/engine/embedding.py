@@ -77,7 +77,11 @@ class ModelInfo:
     name: str
     """The weights file's stem, e.g. 20180408-102900-casia-webface-features."""
     model_id: str
-    """'facenet:' plus the first 16 hex digits of the weights file's sha256."""
+    """'facenet:' (or 'dlib:', 'onnx:') plus the first 16 hex digits of the weights' sha256."""
+    dim: int = EMBEDDING_DIM
+    """Length of the (unit) vectors."""
+    threshold: float | None = None
+    """The model's default cosine threshold; None: matching.default_threshold(name)."""
 
 
 class FaceEmbedder:

@@ -16,18 +16,18 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..config import Settings
-from .alignment import crop_face, sharpness
-from .checks import duplicate_vote, outlier_flags
+from .alignment import sharpness
 from .attendance import Attendance
+from .checks import duplicate_vote, outlier_flags
 from .database import Database
 from .detection import Detection, FaceDetector
-from .embedding import FaceEmbedder
+from .embedders import Embedder, load_embedder
 from .errors import DuplicateFaceError, FaceCountError, KioskError, LowQualityError
 from .gallery import DeleteReport, Gallery, Person
 from .images import decode_jpeg
-from .matching import Match, decide, model_defaults
-from .quality import quality_problem
+from .matching import Match, decide, default_threshold, model_defaults
 from .names import name_key, normalize_name
+from .quality import quality_problem
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -38,7 +38,7 @@ SUBJECT_AREA_RATIO = 2.0
 
 @dataclass
 class Face:
-    """A detected face and its FaceNet crop."""
+    """A detected face and the loaded model's crop of it."""
     detection: Detection
     crop: np.ndarray
 
@@ -88,7 +88,8 @@ class EnrollReport:
 
 
 class Models:
-    """MTCNN and FaceNet, loaded once per process, run on one thread of their own.
+    """MTCNN and the face model (``Settings.model``), loaded once per process, run on one
+    thread of their own.
 
     PyTorch's CPU kernels use libgomp, which gives every *calling* thread its own OpenMP
     team; on a 2-core machine a second calling thread made a small photo take ~120 ms
@@ -104,13 +105,12 @@ class Models:
         self.load_seconds = time.perf_counter() - started
 
     @staticmethod
-    def _load(settings: Settings) -> tuple[FaceDetector, FaceEmbedder]:
+    def _load(settings: Settings) -> tuple[FaceDetector, Embedder]:
+        embedder = load_embedder(settings)  # first: a wrong --model fails fast
         detector = FaceDetector(min_face_size=settings.min_face_size,
                                 thresholds=settings.det_thresholds,
                                 min_prob=settings.min_det_prob,
                                 max_side=settings.detect_max_side, device=settings.device)
-        embedder = FaceEmbedder(weights=settings.weights, device=settings.device,
-                                torch_threads=settings.torch_threads)
         return detector, embedder
 
     def run(self, func: Callable[..., T], *args: Any) -> T:
@@ -147,6 +147,7 @@ class FaceEngine:
         self.db = Database(settings.db_path)
         self.gallery = Gallery(self.db, self.models.embedder.info,
                                allow_model_mismatch=allow_model_mismatch)
+        self._claim_model_threshold()
         self.attendance = Attendance(self.db, cooldown_minutes=settings.cooldown_minutes,
                                      retention_days=settings.retention_days,
                                      store_checkin_snapshots=settings.store_checkin_snapshots,
@@ -156,6 +157,15 @@ class FaceEngine:
         self.db.close()
 
     # ------------------------------------------------------------ thresholds
+    def _claim_model_threshold(self) -> None:
+        """An empty gallery just claimed by a non-FaceNet model stores the FaceNet fallback
+        (matching.default_threshold knows weights by name): give it the model's own."""
+        info = self.models.embedder.info
+        if (info.threshold is not None and self.gallery.sample_count == 0
+                and not self.gallery.model_mismatch
+                and self.gallery.threshold == default_threshold(info.name) != info.threshold):
+            self.gallery.set_threshold(info.threshold)
+
     @property
     def threshold(self) -> float:
         if self.settings.threshold is not None:
@@ -179,8 +189,8 @@ class FaceEngine:
     def faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
         """Every face in the image, largest first, with its crop."""
         detections = self.models.run(self.models.detector.detect, rgb, max_side)
-        return [Face(d, crop_face(rgb, d.box, self.settings.crop_size, self.settings.crop_margin))
-                for d in detections]
+        crop = self.models.embedder.crop
+        return [Face(d, crop(rgb, d)) for d in detections]
 
     def quality(self, face: Face) -> str | None:
         """Why ``face`` is too poor to be judged, or None (see quality.py)."""

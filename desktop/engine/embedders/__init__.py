@@ -1,0 +1,50 @@
+"""Face models behind one interface (``Embedder``), chosen by ``Settings.model``:
+
+- ``facenet``: FaceNet InceptionResnetV1 (weights from ``Settings.weights``), the default;
+- ``dlib``: dlib's ResNet (128-d), packages dlib-bin and face-recognition-models;
+- ``onnx:PATH``: any ArcFace-style ONNX model, run with onnxruntime.
+"""
+from __future__ import annotations
+
+from ...config import Settings
+from ..errors import KioskError
+from .base import Embedder, ModelInfo, normalise
+
+__all__ = ["Embedder", "ModelInfo", "normalise", "load_embedder", "parse_model", "MODEL_HELP"]
+
+MODEL_HELP = "facenet (default), dlib, or onnx:PATH (an ArcFace-style .onnx file)"
+
+
+def parse_model(spec: str) -> tuple[str, str]:
+    """('facenet'|'dlib'|'onnx', argument) for a --model value, or KioskError."""
+    text = (spec or "").strip()
+    kind, _, arg = text.partition(":")
+    kind = kind.lower()
+    if kind in ("facenet", "dlib") and not arg:
+        return kind, ""
+    if kind == "onnx":
+        if not arg:
+            raise KioskError("--model onnx needs a file: onnx:PATH")
+        return kind, arg
+    if kind == "fusion":
+        raise KioskError("--model fusion is not available yet; use facenet, dlib or onnx:PATH")
+    raise KioskError(f"unknown model {spec!r}: use {MODEL_HELP}")
+
+
+def load_embedder(settings: Settings) -> Embedder:
+    """The embedder ``settings.model`` names, loaded (call on the inference thread)."""
+    kind, arg = parse_model(settings.model)
+    if kind == "facenet":
+        from .facenet import FaceNetEmbedder
+        return FaceNetEmbedder(weights=settings.weights, device=settings.device,
+                               torch_threads=settings.torch_threads,
+                               crop_size=settings.crop_size, crop_margin=settings.crop_margin,
+                               backend=settings.facenet_backend)
+    if settings.torch_threads > 0:  # MTCNN runs on torch whatever the face model
+        import torch
+        torch.set_num_threads(settings.torch_threads)
+    if kind == "dlib":
+        from .dlib_resnet import DlibEmbedder
+        return DlibEmbedder(settings.dlib_alignment)
+    from .onnx_model import OnnxEmbedder
+    return OnnxEmbedder(arg, threads=settings.torch_threads)
