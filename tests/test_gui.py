@@ -6,6 +6,7 @@ Set KIOSK_SCREENSHOT=resources/screenshot.png to save the README screenshot.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import shutil
 import threading
@@ -18,7 +19,7 @@ import pytest
 from PyQt5.QtCore import QDate, QTimer
 from PyQt5.QtWidgets import QApplication, QInputDialog, QMessageBox, QPushButton
 
-from desktop.engine.sources import SourceState
+from desktop.engine.feed import SourceState
 from desktop.gui.app import run_app
 from desktop.gui.main_window import MainWindow
 from desktop.gui.register_dialog import RegisterDialog
@@ -89,7 +90,7 @@ class Seen:
 
 
 def states(window: MainWindow, record: list) -> None:
-    window.capture.status_changed.connect(lambda s: record.append(s.state))
+    window.live.status_changed.connect(lambda s: record.append(s.state))
 
 
 def slideshow(tmp_path: Path, *photos: Path, name: str = "show") -> Path:
@@ -169,8 +170,8 @@ def test_register_from_the_live_source_then_recognised_then_deleted(
     kit = sorted((faces_dir / "people" / "Kit_Harington").iterdir())
     window = open_window(str(slideshow(tmp_path, *kit[:2])))
     seen = Seen(window)
-    qtbot.waitUntil(lambda: window.fresh_recognition() is not None and
-                    len(window.fresh_recognition().tracks) == 1, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.registration.fresh_recognition() is not None and
+                    len(window.registration.fresh_recognition().tracks) == 1, timeout=WAIT)
 
     window.act_register.trigger()
     answer_text(qtbot, "Register", "Kit")
@@ -185,11 +186,11 @@ def test_register_from_the_live_source_then_recognised_then_deleted(
     qtbot.waitUntil(lambda: "Kit" in seen.labels, timeout=WAIT)
 
     # the same face under another name: warned, and not saved when the user declines
-    window.start_register("Jon Snow")
+    window.registration.start("Jon Snow")
     question = dialog(qtbot, QMessageBox, "Already registered?")
     assert "looks like Kit" in question.text()
     click(question, "Cancel")
-    qtbot.waitUntil(lambda: window.register_dialog is None, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.registration.dialog is None, timeout=WAIT)
     assert [p.name for p in engine.gallery.people()] == ["Kit"]
 
     # Del asks, with "keep attendance" off by default, then removes everything
@@ -208,20 +209,20 @@ def test_register_from_the_live_source_then_recognised_then_deleted(
 
 def test_register_refuses_several_faces_and_no_face(faces_dir, open_window, qtbot):
     window = open_window(str(faces_dir / "group" / "face_recognition_kit_with_rose.jpg"))
-    qtbot.waitUntil(lambda: window.fresh_recognition() is not None and
-                    len(window.fresh_recognition().tracks) == 2, timeout=WAIT)
-    window.register()
+    qtbot.waitUntil(lambda: window.registration.fresh_recognition() is not None and
+                    len(window.registration.fresh_recognition().tracks) == 2, timeout=WAIT)
+    window.registration.register()
     box = dialog(qtbot, QMessageBox, "Cannot register now")
     assert "more than one person" in box.text()
     click(box, "OK")
 
-    window.set_source(str(faces_dir / "noface" / "skimage_rocket.jpg"))
-    qtbot.waitUntil(lambda: window.fresh_recognition() is not None, timeout=WAIT)
-    window.register()
+    window.source.set_source(str(faces_dir / "noface" / "skimage_rocket.jpg"))
+    qtbot.waitUntil(lambda: window.registration.fresh_recognition() is not None, timeout=WAIT)
+    window.registration.register()
     box = dialog(qtbot, QMessageBox, "Cannot register now")
     assert "Nobody is in front of the camera" in box.text()
     click(box, "OK")
-    assert window.register_dialog is None
+    assert window.registration.dialog is None
 
 
 def test_enroll_from_photo_files_and_from_a_folder(engine, faces_dir, open_window, qtbot,
@@ -300,12 +301,12 @@ def test_no_camera_says_so_keeps_retrying_and_offers_files(settings, faces_dir, 
     assert window.status.source.text().endswith("reconnecting")
     assert window.video.frame is None
 
-    window.set_source("/dev/no-such-camera")
+    window.source.set_source("/dev/no-such-camera")
     qtbot.waitUntil(lambda: message.title.text() == "Cannot show this source", timeout=WAIT)
     assert "No such camera, file or folder" in message.detail.text()
 
-    window.set_source(str(faces_dir / "noface" / "skimage_grass.png"))
-    qtbot.waitUntil(lambda: window.source_live and not message.isVisible(), timeout=WAIT)
+    window.source.set_source(str(faces_dir / "noface" / "skimage_grass.png"))
+    qtbot.waitUntil(lambda: window.source.live_now and not message.isVisible(), timeout=WAIT)
     qtbot.waitUntil(lambda: window.video.frame is not None, timeout=WAIT)
 
 
@@ -313,18 +314,18 @@ def test_video_end_loops_or_offers_to_play_again(settings, open_window, qtbot, t
     clip = str(write_video(tmp_path / "clip.avi", frames=5, fps=25))
     window = open_window(clip)
     record: list = []
-    window.capture.status_changed.connect(lambda s: record.append(s))
+    window.live.status_changed.connect(lambda s: record.append(s))
     qtbot.waitUntil(lambda: any(s.loops >= 2 for s in record), timeout=WAIT)
-    assert window.video.frame is not None and window.source_live
+    assert window.video.frame is not None and window.source.live_now
 
     settings.loop_video = False
-    window.set_source(clip)
+    window.source.set_source(clip)
     message = window.video.message
     qtbot.waitUntil(lambda: message.isVisible() and
                     message.title.text() == "The video has ended", timeout=WAIT)
     assert message.retry_button.isVisible() and message.retry_button.text() == "Play again"
     message.retry_button.click()
-    qtbot.waitUntil(lambda: window.source_live, timeout=WAIT)
+    qtbot.waitUntil(lambda: window.source.live_now, timeout=WAIT)
 
 
 def test_stream_drop_out_is_shown_and_reconnected(settings, open_window, qtbot):
@@ -373,8 +374,12 @@ def test_attendance_date_picker_and_csv_export(engine, faces_dir, open_window, q
 
 
 # ----------------------------------------------------------------------------- settings
-def test_settings_dialog_applies_and_saves(engine, settings, faces_dir, open_window, qtbot):
+def test_settings_dialog_applies_and_saves_only_what_changed(engine, settings, faces_dir,
+                                                               open_window, qtbot):
+    settings.weights = "/one/off/override.pt"  # like --weights: must not be saved
     window = open_window(str(faces_dir / "noface" / "skimage_grass.png"))
+    applied = []
+    window.settings_applied.connect(applied.append)
     dialog_ = window.open_settings()
     assert isinstance(dialog_, SettingsDialog)
     assert dialog_.use_database_threshold.isChecked()
@@ -384,30 +389,31 @@ def test_settings_dialog_applies_and_saves(engine, settings, faces_dir, open_win
     dialog_.cooldown.setValue(5)
     dialog_.source.setText(str(faces_dir / "noface" / "skimage_rocket.jpg"))
     dialog_.buttons.button(dialog_.buttons.Ok).click()
+    qtbot.waitUntil(lambda: bool(applied), timeout=WAIT)
 
     assert engine.threshold == pytest.approx(0.7)
     assert engine.attendance.cooldown == pytest.approx(300)
-    assert window.source_spec.endswith("skimage_rocket.jpg")
-    saved = (settings.db_dir / "settings.json").read_text()
-    assert '"threshold": 0.7' in saved and '"cooldown_minutes": 5.0' in saved
-    qtbot.waitUntil(lambda: window.source_live, timeout=WAIT)
+    assert window.source.spec.endswith("skimage_rocket.jpg")
+    saved = json.loads((settings.db_dir / "settings.json").read_text())
+    assert set(saved) == {"threshold", "cooldown_minutes", "source"}
+    assert saved["threshold"] == 0.7 and saved["cooldown_minutes"] == 5.0
+    qtbot.waitUntil(lambda: window.source.live_now, timeout=WAIT)
 
     from desktop.config import load_settings
     again = load_settings(settings.db_dir)
     assert again.threshold == pytest.approx(0.7) and again.source.endswith("skimage_rocket.jpg")
+    assert again.weights == "vggface2"
 
 
-def test_settings_smallest_face_rebuilds_the_detector(engine, faces_dir, open_window, qtbot):
-    original = engine.models.detector  # shared by the whole session: put it back
-    try:
-        window = open_window(str(faces_dir / "noface" / "skimage_grass.png"))
-        dialog_ = window.open_settings()
-        dialog_.min_face_size.setValue(80)
-        dialog_.buttons.button(dialog_.buttons.Ok).click()
-        qtbot.waitUntil(lambda: engine.models.detector is not original, timeout=WAIT)
-        assert engine.models.detector.min_face_size == 80
-    finally:
-        engine.models.detector = original
+def test_settings_smallest_face_rebuilds_this_engines_detector(engine, models, faces_dir,
+                                                                open_window, qtbot):
+    window = open_window(str(faces_dir / "noface" / "skimage_grass.png"))
+    dialog_ = window.open_settings()
+    dialog_.min_face_size.setValue(80)
+    dialog_.buttons.button(dialog_.buttons.Ok).click()
+    qtbot.waitUntil(lambda: engine.detector is not models.detector, timeout=WAIT)
+    assert engine.detector.min_face_size == 80
+    assert models.detector.min_face_size == 40  # the shared models are left alone
 
 
 def test_shortcuts_and_kiosk_mode(faces_dir, open_window, qtbot):

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from facenet_pytorch import MTCNN
 
-from ..config import DEFAULTS
+from ..config import DEFAULTS, Settings
 from .errors import KioskError
 
 log = logging.getLogger(__name__)
@@ -92,3 +92,10 @@ class FaceDetector:
                                    np.asarray(pts, dtype=np.float32) / scale))
         faces.sort(key=lambda f: f.area, reverse=True)
         return faces
+
+
+def build_detector(settings: Settings) -> FaceDetector:
+    """The detector the settings describe: the one place a FaceDetector is configured."""
+    return FaceDetector(min_face_size=settings.min_face_size, thresholds=settings.det_thresholds,
+                        min_prob=settings.min_det_prob, max_side=settings.detect_max_side,
+                        device=settings.device)

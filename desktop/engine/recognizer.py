@@ -15,11 +15,11 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..config import Settings
+from ..config import DEFAULTS, Settings
 from .alignment import crop_face
 from .attendance import Attendance
 from .database import Database
-from .detection import Detection, FaceDetector
+from .detection import Detection, FaceDetector, build_detector
 from .embedding import FaceEmbedder
 from .errors import DuplicateFaceError, FaceCountError, KioskError
 from .gallery import DeleteReport, Gallery, Person, validate_name
@@ -28,9 +28,6 @@ from .matching import Match, decide
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-SUBJECT_AREA_RATIO = 2.0
-"""In an enrollment photo the subject's face must be this many times larger than any other."""
 
 
 @dataclass
@@ -97,10 +94,7 @@ class Models:
 
     @staticmethod
     def _load(settings: Settings) -> tuple[FaceDetector, FaceEmbedder]:
-        detector = FaceDetector(min_face_size=settings.min_face_size,
-                                thresholds=settings.det_thresholds,
-                                min_prob=settings.min_det_prob,
-                                max_side=settings.detect_max_side, device=settings.device)
+        detector = build_detector(settings)
         embedder = FaceEmbedder(weights=settings.weights, device=settings.device,
                                 torch_threads=settings.torch_threads)
         return detector, embedder
@@ -112,16 +106,18 @@ class Models:
         return self._thread.submit(func, *args).result()
 
 
-def subject_face(faces: list[Face]) -> Face:
-    """The one face an enrollment photo is about, or FaceCountError.
+def subject_face(faces: list[Face], ratio: float = DEFAULTS.subject_area_ratio) -> Face:
+    """The one face a photo (or a camera picture, to register from) is about, or
+    FaceCountError: the rule every front end uses.
 
     A photo with a small bystander is still a portrait; two similar faces are ambiguous.
     """
     if not faces:
         raise FaceCountError("no face found")
-    if len(faces) > 1 and faces[0].detection.area < SUBJECT_AREA_RATIO * faces[1].detection.area:
+    ordered = sorted(faces, key=lambda f: f.detection.area, reverse=True)
+    if len(ordered) > 1 and ordered[0].detection.area < ratio * ordered[1].detection.area:
         raise FaceCountError(f"{len(faces)} faces of similar size; use a photo of one person")
-    return faces[0]
+    return ordered[0]
 
 
 class FaceEngine:
@@ -131,6 +127,9 @@ class FaceEngine:
                  allow_model_mismatch: bool = False) -> None:
         self.settings = settings
         self.models = models or Models(settings)
+        self.detector: FaceDetector = self.models.detector
+        """This engine's detector: the shared one until settings ask for another
+        (``configure.reconfigure``); models stay shared between engines."""
         self.db = Database(settings.db_path)
         self.gallery = Gallery(self.db, self.models.embedder.info,
                                allow_model_mismatch=allow_model_mismatch)
@@ -158,7 +157,7 @@ class FaceEngine:
     # ------------------------------------------------------------ building blocks
     def faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
         """Every face in the image, largest first, with its crop."""
-        detections = self.models.run(self.models.detector.detect, rgb, max_side)
+        detections = self.models.run(self.detector.detect, rgb, max_side)
         return [Face(d, crop_face(rgb, d.box, self.settings.crop_size, self.settings.crop_margin))
                 for d in detections]
 
@@ -186,7 +185,7 @@ class FaceEngine:
         crops = []
         for label, rgb in (("first", rgb_a), ("second", rgb_b)):
             try:
-                crops.append(subject_face(self.faces(rgb)).crop)
+                crops.append(subject_face(self.faces(rgb), self.settings.subject_area_ratio).crop)
             except FaceCountError as exc:
                 raise FaceCountError(f"{label} image: {exc}") from None
         a, b = self.embed(crops)
@@ -196,7 +195,7 @@ class FaceEngine:
 
     def search(self, rgb: np.ndarray, k: int = 5) -> tuple[np.ndarray, list[SearchHit]]:
         """The query's subject crop and its ``k`` most similar people with their thumbnails."""
-        face = subject_face(self.faces(rgb))
+        face = subject_face(self.faces(rgb), self.settings.subject_area_ratio)
         ranked = self.search_gallery(self.embed([face.crop]), k)[0]
         hits = []
         for name, similarity in ranked:
@@ -213,7 +212,7 @@ class FaceEngine:
         crops, sources, skipped = [], [], []
         for source, rgb in images:
             try:
-                crops.append(subject_face(self.faces(rgb)).crop)
+                crops.append(subject_face(self.faces(rgb), self.settings.subject_area_ratio).crop)
                 sources.append(source)
             except FaceCountError as exc:
                 skipped.append((source, str(exc)))

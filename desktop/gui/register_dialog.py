@@ -6,7 +6,7 @@ from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVB
                              QWidget)
 
 from .qt_images import pixmap
-from .recognition import Recognition
+from ..engine.recognition import Recognition
 from .sample_collector import CaptureRules, SampleCollector
 
 THUMB = QSize(96, 96)

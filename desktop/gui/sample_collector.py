@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..engine.alignment import frontalness, sharpness
-from ..engine.recognizer import SUBJECT_AREA_RATIO, Face
+from ..config import DEFAULTS
+from ..engine.errors import FaceCountError
+from ..engine.recognizer import Face, subject_face
 
 
 @dataclass(frozen=True)
@@ -36,16 +38,14 @@ TAKEN = "Got it. Hold still..."
 DONE = "All pictures taken."
 
 
-def subject(faces: list[Face]) -> tuple[Face | None, str | None]:
-    """The one face the registration is about, or None and why not."""
-    if not faces:
-        return None, NO_FACE
-    ordered = sorted(faces, key=lambda f: f.detection.area, reverse=True)
-    largest = ordered[0].detection.area
-    second = ordered[1].detection.area if len(ordered) > 1 else 0.0
-    if largest < SUBJECT_AREA_RATIO * second:
-        return None, SEVERAL
-    return ordered[0], None
+def subject(faces: list[Face], ratio: float = DEFAULTS.subject_area_ratio
+            ) -> tuple[Face | None, str | None]:
+    """The one face the registration is about (the engine's rule for photos), or None and
+    the advice to show."""
+    try:
+        return subject_face(faces, ratio), None
+    except FaceCountError:
+        return None, NO_FACE if not faces else SEVERAL
 
 
 @dataclass

@@ -4,7 +4,7 @@ from __future__ import annotations
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..engine.sources import SourceState, SourceStatus
+from ..engine.feed import SourceState, SourceStatus
 
 TITLES = {
     SourceState.CONNECTING: "Connecting...",

@@ -12,11 +12,11 @@ from PyQt5.QtCore import QRect, QRectF, Qt
 from PyQt5.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PyQt5.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
-from ..engine.sources import Frame
+from ..engine.feed import Frame
 from .banner import WelcomeBanner
 from .qt_images import qimage
 from .rate_meter import RateMeter
-from .recognition import Recognition, TrackView
+from ..engine.recognition import Recognition, TrackView
 from .source_message import SourceMessage
 
 KNOWN = QColor("#2e9d45")
