@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from .config import Settings, load_settings
 from .engine.errors import DuplicateFaceError, KioskError
@@ -63,7 +64,8 @@ def _print_json(obj: object) -> None:
 # ----------------------------------------------------------------------------- commands
 def cmd_enroll(settings: Settings, args: argparse.Namespace) -> int:
     engine = _engine(settings)
-    images, failed = [], []
+    images: list[tuple[str, Any]] = []
+    failed: list[tuple[str, Any]] = []
     for path, image in _images(args.images):
         (failed if isinstance(image, KioskError) else images).append((path, image))
     report = None
@@ -167,8 +169,8 @@ def cmd_rename(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.evaluation import evaluate
     from .engine.database import Database
+    from .engine.evaluation import evaluate
     threshold = settings.threshold
     if threshold is None and settings.db_path.exists():
         stored = Database(settings.db_path).get_meta("threshold")
@@ -267,7 +269,7 @@ def cmd_window(settings: Settings, args: argparse.Namespace) -> int:
 def _common_options(suppress: bool) -> argparse.ArgumentParser:
     """Options accepted before and after the command; after it they must not reset what
     was given before it, hence SUPPRESS defaults on the command's copy."""
-    default = {"default": argparse.SUPPRESS} if suppress else {}
+    default: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", metavar="DIR", help="database folder (default faces_db/, "
                         "or $FACE_KIOSK_DB)", **default)
@@ -367,6 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("bench", cmd_bench, "print where the time goes (stages, live loop, index scale)")
     p.add_argument("--video", help="video file for the live-loop figures")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    p.add_argument("--only", metavar="SECTIONS",
+                   help="comma-separated: stages,live,tuning,scale,startup,soak")
+    p.add_argument("--runs", type=int, help="runs behind each live/start-up median")
     return parser
 
 

@@ -89,3 +89,12 @@ def load():
     def _load(path: Path) -> np.ndarray:
         return load_image(path)
     return _load
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test that needs the real weights (directly or through the ``models``,
+    ``settings`` or ``engine`` fixtures) as ``model``: ``pytest -m "not model"`` is the
+    fast tier, ``make test`` runs both."""
+    for item in items:
+        if {"models", "weights_path"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)

@@ -18,14 +18,13 @@ import numpy as np
 import pytest
 from PyQt5.QtCore import QDate, QTimer
 from PyQt5.QtWidgets import QApplication, QInputDialog, QMessageBox, QPushButton
+from test_sources import _MjpegHandler, write_video
 
 from desktop.engine.feed import SourceState
 from desktop.gui.app import run_app
 from desktop.gui.main_window import MainWindow
 from desktop.gui.register_dialog import RegisterDialog
 from desktop.gui.settings_dialog import SettingsDialog
-
-from test_sources import _MjpegHandler, write_video
 
 WAIT = 60_000  # ms; generous: two cores shared with other test runs
 VIDEO = "video/facenet-pytorch_video.mp4"

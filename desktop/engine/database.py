@@ -114,7 +114,7 @@ class Database:
             raise _explain(exc, self.path) from None
 
     @contextmanager
-    def transaction(self) -> Iterator["_Cursor"]:
+    def transaction(self) -> Iterator[_Cursor]:
         """BEGIN IMMEDIATE ... COMMIT; any exception rolls back and nothing is written."""
         with self._lock:
             try:

@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -115,7 +116,7 @@ class Gallery:
         return self.index_dir / f"index-{generation}.faiss"
 
     def _current_generation(self) -> int:
-        return int(self.db.get_meta("generation", "0"))
+        return int(self.db.get_meta("generation", "0") or 0)
 
     def _load_index(self) -> None:
         """Load the saved index of the current generation, or rebuild it from SQLite."""
@@ -247,9 +248,9 @@ class Gallery:
         with self._lock:
             with self.db.transaction() as cur:
                 row = cur.execute("SELECT id FROM people WHERE name = ?", (name,)).fetchone()
-                pid = row[0] if row else cur.execute(
+                pid: Any = row[0] if row else cur.execute(
                     "INSERT INTO people(name, created_at) VALUES (?, ?)", (name, now)).lastrowid
-                ids = []
+                ids: list[Any] = []
                 for vector, jpeg, source in zip(vectors, jpegs, sources):
                     ids.append(cur.execute(
                         "INSERT INTO samples(person_id, embedding, crop, source, model_id, "

@@ -206,6 +206,6 @@ class LivePipeline:
                 self._stop.wait(ERROR_PAUSE_SECONDS)
                 continue
             self.frames += 1
-            if self.is_current(recognition):
+            if self.is_current(recognition) and not self._stop.is_set():
                 for listener in self.listeners:
                     listener.on_result(recognition)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from .attendance import CheckIn
 from .feed import Frame
 from .live import FrameResult, Track
+from .matching import Match
 from .recognizer import Face
 
 
@@ -30,14 +31,17 @@ class TrackView:
     """Seconds from first sight to a confirmed label; None while pending."""
     newly_labelled: bool
     """The label was confirmed (or changed) on this very frame."""
+    fresh_match: Match | None = None
+    """The decision made on this very frame; None if the face was not re-embedded."""
 
     @classmethod
     def of(cls, track: Track, now: float) -> TrackView:
         latency = (track.labelled_at - track.first_seen
                    if track.labelled_at is not None else None)
-        return cls(track.id, tuple(track.box), track.text, track.label, track.known,
+        return cls(track.id, track.box, track.text, track.label, track.known,
                    track.match.similarity if track.match else None, track.face, latency,
-                   track.labelled_at == now)
+                   track.labelled_at == now,
+                   track.match if track.last_embedded == now else None)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PyQt5 import sip
 from PyQt5.QtCore import QObject, Qt, pyqtSignal
@@ -97,8 +98,9 @@ class EnrollFlow(QObject):
                                  + "\n".join(unreadable))
             return self.engine.enroll(name, images, force=force), unreadable
 
-        def done(result: tuple[EnrollReport, list[str]]) -> None:
+        def done(result: Any) -> None:
             report, unreadable = result
+            assert report.person is not None  # enroll raises when nothing was enrolled
             message = (f"Enrolled {report.person.name} from {report.added} photo(s) "
                        f"({report.person.samples} pictures in total)")
             problems = unreadable + [f"{Path(s).name}: {why}" for s, why in report.skipped]

@@ -7,6 +7,7 @@ thread gets to it (a frame or status of a previous source, a result from before 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from PyQt5.QtCore import QObject, pyqtSignal
 
@@ -54,7 +55,8 @@ class LiveBridge(QObject):
     _status = pyqtSignal(object, int)
     _result = pyqtSignal(object)
 
-    def __init__(self, engine: FaceEngine, parent: QObject | None = None) -> None:
+    def __init__(self, engine: FaceEngine, parent: QObject | None = None,
+                 listeners: Sequence[PipelineListener] = ()) -> None:
         super().__init__(parent)
         self.pipeline = LivePipeline(engine)
         self._pending = threading.Event()
@@ -63,6 +65,8 @@ class LiveBridge(QObject):
         self._status.connect(self._on_status)
         self._result.connect(self._on_result)
         self.pipeline.add_listener(_Emitter(self))
+        for listener in listeners:
+            self.pipeline.add_listener(listener)
         self.pipeline.start()
 
     def set_source(self, spec: str) -> None:

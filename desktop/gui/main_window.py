@@ -9,6 +9,7 @@ stops while one is open.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from PyQt5.QtWidgets import QMainWindow, QSplitter, QTabWidget
 
 from ..config import SettingsError
 from ..engine.configure import Applied, reconfigure
+from ..engine.pipeline import PipelineListener
 from ..engine.recognition import Recognition
 from ..engine.recognizer import FaceEngine
 from .attendance_panel import AttendancePanel
@@ -48,7 +50,10 @@ class MainWindow(QMainWindow):
     """An ``Applied`` after the settings dialog's changes took effect and were saved."""
 
     def __init__(self, engine: FaceEngine, *, owns_engine: bool = False,
-                 source: str | None = None) -> None:
+                 source: str | None = None,
+                 listeners: Sequence[PipelineListener] = ()) -> None:
+        """``listeners`` also observe the live pipeline from the first frame (the
+        benchmark measures the window with one)."""
         super().__init__()
         self.engine = engine
         self.settings = engine.settings
@@ -80,7 +85,7 @@ class MainWindow(QMainWindow):
                                str(engine.models.embedder.device))
         self.status.show_people(engine.gallery.size)
 
-        self.live = LiveBridge(engine, self)
+        self.live = LiveBridge(engine, self, listeners)
         self.source = SourceControl(self.live, self.settings, self.video, self.status, self)
         self.enroll = EnrollFlow(engine, self.tasks, self)
         self.enroll.changed.connect(self.on_gallery_changed)

@@ -71,7 +71,7 @@ class Registration(QObject):
         if existing:
             ask(self.window, "Already registered", f"{existing} is already registered. Add "
                 f"new pictures to {existing}?", "Add pictures",
-                on_yes=lambda _checked: self.start(existing))
+                on_yes=lambda _checked: self._start_quietly(existing))
         else:
             self.start(name)
 
@@ -84,6 +84,9 @@ class Registration(QObject):
         self.dialog = dialog
         dialog.open()
         return dialog
+
+    def _start_quietly(self, name: str) -> None:
+        self.start(name)
 
     def _closed(self, dialog: RegisterDialog) -> None:
         if self.dialog is dialog:

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine.alignment import frontalness, sharpness
 from ..config import DEFAULTS
+from ..engine.alignment import frontalness, sharpness
 from ..engine.errors import FaceCountError
 from ..engine.recognizer import Face, subject_face
 
@@ -66,7 +66,7 @@ class SampleCollector:
             return False
         face, problem = subject(faces)
         if face is None:
-            self.advice = problem
+            self.advice = problem or NO_FACE
             return False
         if face.detection.width < self.rules.min_face_px:
             self.advice = TOO_SMALL
