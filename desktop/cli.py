@@ -63,22 +63,13 @@ def _print_json(obj: object) -> None:
 
 # ----------------------------------------------------------------------------- commands
 def cmd_enroll(settings: Settings, args: argparse.Namespace) -> int:
-    engine = _engine(settings)
-    images: list[tuple[str, Any]] = []
-    failed: list[tuple[str, Any]] = []
-    for path, image in _images(args.images):
-        (failed if isinstance(image, KioskError) else images).append((path, image))
-    report = None
-    if images:
-        report = engine.enroll(args.name, images, force=args.force)
-    for _, error in failed:
-        print(f"skipped {error}", file=sys.stderr)
-    for source, reason in (report.skipped if report else []):
+    from .engine.usecases import enroll_files
+    report = enroll_files(_engine(settings), args.name, args.images, force=args.force)
+    for source, reason in report.skipped:
         print(f"skipped {source}: {reason}", file=sys.stderr)
-    if not report:
-        raise KioskError(f"no readable image to enroll for {args.name}")
-    print(f"enrolled {report.person.name}: {report.added} new sample(s), "
-          f"{report.person.samples} in total")
+    person = report.person
+    assert person is not None  # enroll raises when nothing was enrolled
+    print(f"enrolled {person.name}: {report.added} new sample(s), {person.samples} in total")
     return 0
 
 
@@ -222,8 +213,9 @@ def cmd_reembed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.attendance import Attendance, day_of, parse_day
+    from .engine.attendance import Attendance, day_of
     from .engine.database import Database
+    from .engine.usecases import day_range
     attendance = Attendance(Database(settings.db_path), retention_days=settings.retention_days)
     if args.action == "today":
         today = day_of(time.time())
@@ -234,10 +226,8 @@ def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{today}: {len(rows)} people checked in, {attendance.visitors(today)} unknown "
               f"visitor(s)", file=sys.stderr)
         return 0
-    first = args.date_from or day_of(time.time())
-    last = args.date_to or first
-    if parse_day(first) > parse_day(last):
-        raise KioskError(f"--from {first} is after --to {last}")
+    first, last = day_range(args.date_from, args.date_to, first_label="--from",
+                            last_label="--to")
     count = attendance.export_csv(first, last, Path(args.out))
     print(f"wrote {count} row(s) for {first}..{last} to {args.out}")
     return 0
