@@ -66,6 +66,24 @@ class Settings:
     """A photo (or camera picture) is of one person if its largest face is at least this
     many times the area of the next: a small bystander is fine, two similar faces are not."""
 
+    # --- gallery index -------------------------------------------------------------
+    index_exact_below: int = 10_000
+    """Below this many samples an exact flat index; above, HNSW (bench: scale table)."""
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 256
+    """HNSW search breadth: recall@1 >= 0.997 up to 1M samples (bench: scale table)."""
+
+    # --- registering from the camera -------------------------------------------------
+    register_samples: int = 5
+    register_min_face_px: float = 80.0
+    """Face box width in frame pixels: smaller faces give blurry, upscaled crops."""
+    register_min_sharpness: float = 15.0
+    """Variance of the Laplacian of the 160x160 crop (camera faces: 20-400; blur: < 12)."""
+    register_min_frontalness: float = 0.5
+    register_min_interval: float = 0.4
+    """Seconds between samples, so they are not all the same instant."""
+
     # --- live loop -----------------------------------------------------------------
     source: str = "0"
     """Camera index, video file, folder of images, or stream URL."""
@@ -140,7 +158,11 @@ LIMITS: dict[str, tuple[float, float]] = {
     "recheck_seconds": (0.0, 3600.0), "track_iou": (0.0, 1.0), "track_max_missed": (0, 1000),
     "reconnect_max_seconds": (0.0, 3600.0), "cooldown_minutes": (0.0, 7 * 24 * 60.0),
     "retention_days": (0, 100_000), "port": (1, 65535), "max_upload_mb": (0.01, 10_000.0),
-    "subject_area_ratio": (1.0, 100.0),
+    "subject_area_ratio": (1.0, 100.0), "index_exact_below": (0, 10**9),
+    "hnsw_m": (4, 256), "hnsw_ef_construction": (8, 4096), "hnsw_ef_search": (8, 4096),
+    "register_samples": (1, 50), "register_min_face_px": (20.0, 4000.0),
+    "register_min_sharpness": (0.0, 10_000.0), "register_min_frontalness": (0.0, 1.0),
+    "register_min_interval": (0.0, 60.0),
 }
 """Accepted range (inclusive) of each numeric setting."""
 

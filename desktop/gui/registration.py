@@ -12,7 +12,7 @@ from ..engine.recognizer import FaceEngine
 from .dialogs import ask, ask_text, inform
 from .enroll_flow import EnrollFlow
 from .register_dialog import RegisterDialog
-from .sample_collector import SEVERAL, subject
+from .sample_collector import SEVERAL, CaptureRules, subject
 from .source_control import SourceControl
 
 FRESH_SECONDS = 2.0
@@ -77,7 +77,8 @@ class Registration(QObject):
 
     def start(self, name: str) -> RegisterDialog:
         """Open the capture dialog for ``name``."""
-        dialog = RegisterDialog(name, parent=self.window)
+        dialog = RegisterDialog(name, CaptureRules.from_settings(self.engine.settings),
+                                parent=self.window)
         dialog.captured.connect(lambda crops: self.enroll.save_registration(
             dialog, crops, f"camera: {self.source.description}"))
         dialog.finished.connect(lambda _result: self._closed(dialog))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..config import DEFAULTS
+from ..config import DEFAULTS, Settings
 from ..engine.alignment import frontalness, sharpness
 from ..engine.errors import FaceCountError
 from ..engine.recognizer import Face, subject_face
@@ -19,14 +19,18 @@ from ..engine.recognizer import Face, subject_face
 
 @dataclass(frozen=True)
 class CaptureRules:
-    samples: int = 5
-    min_face_px: float = 80.0
-    """Face box width in frame pixels: smaller faces give blurry, upscaled crops."""
-    min_sharpness: float = 15.0
-    """Variance of the Laplacian of the 160x160 crop (camera faces: 20-400; blur: < 12)."""
-    min_frontalness: float = 0.5
-    min_interval: float = 0.4
-    """Seconds between samples, so they are not all the same instant."""
+    """When a camera picture is good enough to register from (Settings.register_*)."""
+    samples: int = DEFAULTS.register_samples
+    min_face_px: float = DEFAULTS.register_min_face_px
+    min_sharpness: float = DEFAULTS.register_min_sharpness
+    min_frontalness: float = DEFAULTS.register_min_frontalness
+    min_interval: float = DEFAULTS.register_min_interval
+    subject_area_ratio: float = DEFAULTS.subject_area_ratio
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> CaptureRules:
+        return cls(s.register_samples, s.register_min_face_px, s.register_min_sharpness,
+                   s.register_min_frontalness, s.register_min_interval, s.subject_area_ratio)
 
 
 NO_FACE = "No face in view. Please look at the camera."
@@ -64,7 +68,7 @@ class SampleCollector:
         if self.done:
             self.advice = DONE
             return False
-        face, problem = subject(faces)
+        face, problem = subject(faces, self.rules.subject_area_ratio)
         if face is None:
             self.advice = problem or NO_FACE
             return False
