@@ -15,6 +15,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ..engine.configure import reconfigure
 from ..engine.pipeline import LivePipeline, PipelineListener
 from ..engine.recognizer import FaceEngine
 from .data import Appearance, Sequence
@@ -92,7 +93,8 @@ def play_pipeline(engine: FaceEngine, clip: Clip, *, loop: bool = False,
     for each in (recorder, listener):
         if each is not None:
             pipeline.add_listener(each)
-    saved_loop, engine.settings.loop_video = engine.settings.loop_video, loop
+    saved_loop = engine.settings.loop_video
+    reconfigure(engine, {"loop_video": loop})
     pipeline.start()
     started = time.monotonic()
     try:
@@ -100,7 +102,7 @@ def play_pipeline(engine: FaceEngine, clip: Clip, *, loop: bool = False,
         recorder.ended.wait(clip.seconds if clip.seconds else _timeout(clip))
     finally:
         pipeline.stop()
-        engine.settings.loop_video = saved_loop
+        reconfigure(engine, {"loop_video": saved_loop})
     run.seconds = time.monotonic() - started
     score(run, clip.appearances)
     return run
@@ -116,7 +118,8 @@ def play_window(engine: FaceEngine, clip: Clip) -> LiveRun:
     app = QApplication.instance() or QApplication([])
     run = LiveRun(clip.name)
     recorder = Recorder(run, window=True)
-    saved_loop, engine.settings.loop_video = engine.settings.loop_video, False
+    saved_loop = engine.settings.loop_video
+    reconfigure(engine, {"loop_video": False})
     window = MainWindow(engine, source=str(clip.path), listeners=[recorder])
     window.recognized.connect(lambda rec: recorder.shown(rec))
     window.show()
@@ -135,7 +138,7 @@ def play_window(engine: FaceEngine, clip: Clip) -> LiveRun:
         window.close()
         window.deleteLater()
         app.processEvents()
-        engine.settings.loop_video = saved_loop
+        reconfigure(engine, {"loop_video": saved_loop})
     run.seconds = time.monotonic() - started
     score(run, clip.appearances)
     return run
