@@ -132,3 +132,31 @@ def test_the_gate_decides_which_frames_are_recognised(synthetic, tmp_path):
         assert seen.results == [] and synthetic.calls == 0
     finally:
         pipeline.stop()
+
+
+def test_reconfigure_checks_everything_first_then_applies_what_changed(synthetic, tmp_path):
+    from desktop.config import SettingsError
+    from desktop.engine.configure import reconfigure
+    with pytest.raises(SettingsError, match="confirm_frames"):
+        reconfigure(synthetic, {"cooldown_minutes": 3, "confirm_frames": 0})
+    assert synthetic.settings.cooldown_minutes == 10.0  # nothing applied
+    with pytest.raises(SettingsError, match="unknown setting"):
+        reconfigure(synthetic, {"no_such_setting": 1})
+
+    clip = write_video(tmp_path / "clip.avi", frames=10, fps=50)
+    pipeline = LivePipeline(synthetic)
+    seen = Collect()
+    pipeline.add_listener(seen)
+    pipeline.start()
+    try:
+        applied = reconfigure(synthetic, {"cooldown_minutes": "3", "source": str(clip),
+                                          "weights": "casia-webface"}, pipeline)
+        assert synthetic.attendance.cooldown == 180.0
+        assert pipeline.source_spec == str(clip) and pipeline.source_id == 1
+        assert applied.restart_needed == ("weights",)
+        wait_for(lambda: len(seen.results) >= 1)
+        before = pipeline._stale_before
+        reconfigure(synthetic, {"confirm_frames": 3}, pipeline)
+        assert pipeline._stale_before >= before and pipeline.source_id == 1
+    finally:
+        pipeline.stop()

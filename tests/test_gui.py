@@ -437,7 +437,7 @@ def test_run_app_with_an_engine_opens_the_window_and_returns_on_close(
     def close_when_shown() -> None:
         windows = [w for w in QApplication.topLevelWidgets()
                    if isinstance(w, MainWindow) and w.isVisible()]
-        if windows and windows[0].source_live:
+        if windows and windows[0].source.live_now:
             opened.append(windows[0])
             windows[0].close()
         else:
