@@ -82,6 +82,23 @@ def engine(settings, models):
     eng.close()
 
 
+@pytest.fixture
+def open_window(engine, qtbot):
+    """Build MainWindows over the test engine; threads are stopped at teardown."""
+    from desktop.gui.main_window import MainWindow
+    windows: list = []
+
+    def make(source: str):
+        window = MainWindow(engine, source=source)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+    yield make
+    for window in windows:
+        window.shutdown()
+
+
 @pytest.fixture(scope="session")
 def load():
     from desktop.engine.images import load_image
