@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench clean-venv
+.PHONY: run test test-fast lint bench clean-venv
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,17 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	$(PY) main.py $(ARGS)
 
-test: $(STAMP)
+# everything: lint, types, then every test (model tests included)
+test: lint
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests
+
+# the fast tier: no FaceNet/MTCNN weights loaded, runs in seconds
+test-fast: lint
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -m "not model" tests
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: $(STAMP)
 	$(PY) main.py bench $(ARGS)

@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from .config import Settings, load_settings
 from .engine.errors import DuplicateFaceError, KioskError
@@ -62,23 +63,16 @@ def _print_json(obj: object) -> None:
 
 # ----------------------------------------------------------------------------- commands
 def cmd_enroll(settings: Settings, args: argparse.Namespace) -> int:
-    engine = _engine(settings)
-    images, failed = [], []
-    for path, image in _images(args.images):
-        (failed if isinstance(image, KioskError) else images).append((path, image))
-    report = None
-    if images:
-        report = engine.enroll(args.name, images, force=args.force, strict=args.strict)
-    for _, error in failed:
-        print(f"skipped {error}", file=sys.stderr)
-    for source, reason in (report.skipped if report else []):
+    from .engine.usecases import enroll_files
+    report = enroll_files(_engine(settings), args.name, args.images, force=args.force,
+                          strict=args.strict)
+    for source, reason in report.skipped:
         print(f"skipped {source}: {reason}", file=sys.stderr)
-    if not report:
-        raise KioskError(f"no readable image to enroll for {args.name}")
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    print(f"enrolled {report.person.name}: {report.added} new sample(s), "
-          f"{report.person.samples} in total")
+    person = report.person
+    assert person is not None  # enroll raises when nothing was enrolled
+    print(f"enrolled {person.name}: {report.added} new sample(s), {person.samples} in total")
     return 0
 
 
@@ -174,8 +168,8 @@ def cmd_rename(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.evaluation import evaluate
     from .engine.database import Database
+    from .engine.evaluation import evaluate
     threshold = settings.threshold
     if threshold is None and settings.db_path.exists():
         stored = Database(settings.db_path).get_meta("threshold")
@@ -244,8 +238,9 @@ def cmd_reembed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.attendance import Attendance, day_of, parse_day
+    from .engine.attendance import Attendance, day_of
     from .engine.database import Database
+    from .engine.usecases import day_range
     attendance = Attendance(Database(settings.db_path), retention_days=settings.retention_days)
     if args.action == "today":
         today = day_of(time.time())
@@ -256,10 +251,8 @@ def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{today}: {len(rows)} people checked in, {attendance.visitors(today)} unknown "
               f"visitor(s)", file=sys.stderr)
         return 0
-    first = args.date_from or day_of(time.time())
-    last = args.date_to or first
-    if parse_day(first) > parse_day(last):
-        raise KioskError(f"--from {first} is after --to {last}")
+    first, last = day_range(args.date_from, args.date_to, first_label="--from",
+                            last_label="--to")
     count = attendance.export_csv(first, last, Path(args.out))
     print(f"wrote {count} row(s) for {first}..{last} to {args.out}")
     return 0
@@ -291,7 +284,7 @@ def cmd_window(settings: Settings, args: argparse.Namespace) -> int:
 def _common_options(suppress: bool) -> argparse.ArgumentParser:
     """Options accepted before and after the command; after it they must not reset what
     was given before it, hence SUPPRESS defaults on the command's copy."""
-    default = {"default": argparse.SUPPRESS} if suppress else {}
+    default: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--db", metavar="DIR", help="database folder (default faces_db/, "
                         "or $FACE_KIOSK_DB)", **default)
@@ -400,6 +393,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("bench", cmd_bench, "print where the time goes (stages, live loop, index scale)")
     p.add_argument("--video", help="video file for the live-loop figures")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    p.add_argument("--only", metavar="SECTIONS",
+                   help="comma-separated: stages,live,tuning,scale,startup,soak")
+    p.add_argument("--runs", type=int, help="runs behind each live/start-up median")
     return parser
 
 

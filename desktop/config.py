@@ -1,9 +1,11 @@
 """Every tunable of the kiosk, with its default, in one place.
 
 Precedence, lowest to highest: these defaults, ``<db>/settings.json`` (written by the
-settings dialog), environment variables, command-line flags. Engine classes take the
-same values as constructor keywords whose defaults come from ``DEFAULTS`` below, so a
-number is written down exactly once.
+settings dialog, which saves only what the user changed there), environment variables,
+command-line flags. Engine classes take the same values as constructor keywords whose
+defaults come from ``DEFAULTS`` below, so a number is written down exactly once. Every
+value is checked against ``LIMITS`` on the way in (``coerce``), with a message that says
+which setting and what it accepts.
 """
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from .engine.errors import KioskError
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +90,28 @@ class Settings:
     cache_dir: Path = Path("~/.cache/face-kiosk")
     """Where ``evaluate`` caches detections and embeddings (by file hash and model)."""
 
+    subject_area_ratio: float = 2.0
+    """A photo (or camera picture) is of one person if its largest face is at least this
+    many times the area of the next: a small bystander is fine, two similar faces are not."""
+
+    # --- gallery index -------------------------------------------------------------
+    index_exact_below: int = 10_000
+    """Below this many samples an exact flat index; above, HNSW (bench: scale table)."""
+    hnsw_m: int = 32
+    hnsw_ef_construction: int = 80
+    hnsw_ef_search: int = 256
+    """HNSW search breadth: recall@1 >= 0.997 up to 1M samples (bench: scale table)."""
+
+    # --- registering from the camera -------------------------------------------------
+    register_samples: int = 5
+    register_min_face_px: float = 80.0
+    """Face box width in frame pixels: smaller faces give blurry, upscaled crops."""
+    register_min_sharpness: float = 15.0
+    """Variance of the Laplacian of the 160x160 crop (camera faces: 20-400; blur: < 12)."""
+    register_min_frontalness: float = 0.5
+    register_min_interval: float = 0.4
+    """Seconds between samples, so they are not all the same instant."""
+
     # --- live loop -----------------------------------------------------------------
     source: str = "0"
     """Camera index, video file, folder of images, or stream URL."""
@@ -133,19 +159,55 @@ class Settings:
         return self.db_dir / "kiosk.log"
 
     # ------------------------------------------------------------------------------
-    def save(self) -> None:
-        """Write the persistable fields of settings.json atomically."""
-        data = {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)
-                if f.name not in ("db_dir", "extra", "api_token")}
-        data.update(self.extra)
-        self.db_dir.mkdir(parents=True, exist_ok=True)
+    def save(self, changes: dict[str, Any] | None = None) -> None:
+        """Write settings.json atomically.
+
+        With ``changes`` (what a user changed in the settings dialog) only those keys are
+        merged into the file, so one-off overrides (``--weights``, ``--source``,
+        ``FACENET_WEIGHTS``) are never saved for ever. Without, every persistable field
+        is written (a full snapshot, e.g. for a child process).
+        """
         path = self.db_dir / SETTINGS_FILE
+        if changes is None:
+            data = {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)
+                    if f.name not in _NOT_SAVED}
+            data.update(self.extra)
+        else:
+            data = _read_json(path) if path.is_file() else {}
+            data.update({k: _jsonable(v) for k, v in changes.items() if k not in _NOT_SAVED})
+        self.db_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
         os.replace(tmp, path)
 
 
 DEFAULTS = Settings()
+_NOT_SAVED = ("db_dir", "extra", "api_token")
+_FIELDS = {f.name for f in dataclasses.fields(Settings)} - {"extra"}
+
+LIMITS: dict[str, tuple[float, float]] = {
+    "torch_threads": (0, 256), "min_face_size": (10, 2000), "min_det_prob": (0.0, 1.0),
+    "detect_max_side": (64, 10000), "live_detect_max_side": (64, 10000),
+    "crop_size": (32, 1024), "crop_margin": (0, 512), "threshold": (-1.0, 1.0),
+    "match_margin": (0.0, 1.0), "duplicate_threshold": (-1.0, 1.0),
+    "slideshow_seconds": (0.05, 3600.0), "confirm_frames": (1, 100),
+    "recheck_seconds": (0.0, 3600.0), "track_iou": (0.0, 1.0), "track_max_missed": (0, 1000),
+    "reconnect_max_seconds": (0.0, 3600.0), "cooldown_minutes": (0.0, 7 * 24 * 60.0),
+    "retention_days": (0, 100_000), "port": (1, 65535), "max_upload_mb": (0.01, 10_000.0),
+    "subject_area_ratio": (1.0, 100.0), "index_exact_below": (0, 10**9),
+    "hnsw_m": (4, 256), "hnsw_ef_construction": (8, 4096), "hnsw_ef_search": (8, 4096),
+    "register_samples": (1, 50), "register_min_face_px": (20.0, 4000.0),
+    "register_min_sharpness": (0.0, 10_000.0), "register_min_frontalness": (0.0, 1.0),
+    "register_min_interval": (0.0, 60.0), "outlier_threshold": (-1.0, 1.0),
+    "quality_min_face": (0, 10000), "quality_min_sharpness": (0.0, 10_000.0),
+    "quality_min_det_prob": (0.0, 1.0), "max_queued_requests": (1, 10_000),
+    "auth_failures_per_minute": (1, 10_000),
+}
+"""Accepted range (inclusive) of each numeric setting."""
+
+
+class SettingsError(KioskError, ValueError):
+    """A setting with a value it cannot take; the message names both."""
 
 _ENV = {
     "FACE_KIOSK_DB": "db_dir",
@@ -166,32 +228,73 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def _coerce(name: str, value: Any) -> Any:
-    """Turn a JSON/env/CLI value into the type of the field's default."""
+def _read_json(path: Path) -> dict[str, Any]:
+    stored = json.loads(path.read_text())
+    if not isinstance(stored, dict):
+        raise ValueError("not a JSON object")
+    return stored
+
+
+_NULLABLE = ("threshold", "duplicate_threshold", "outlier_threshold", "api_token")
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
+def coerce(name: str, value: Any) -> Any:
+    """``value`` (from JSON, the environment, a flag or a dialog) as the setting's type,
+    or SettingsError saying what the setting accepts."""
+    if name not in _FIELDS:
+        raise SettingsError(f"unknown setting {name!r}")
     default = getattr(DEFAULTS, name)
-    if value is None:
-        return None
+    if value is None or (name in _NULLABLE and str(value).strip().lower() in ("", "none")):
+        if name in _NULLABLE:
+            return None
+        raise SettingsError(f"{name} needs a value")
+    try:
+        if isinstance(default, bool):
+            text = str(value).strip().lower()
+            if isinstance(value, bool) or text in _TRUE + _FALSE:
+                return value if isinstance(value, bool) else text in _TRUE
+            raise ValueError
+        if isinstance(default, Path) or name == "db_dir":
+            return Path(value)
+        if name == "cors_origins":
+            items = value.split(",") if isinstance(value, str) else value
+            return tuple(str(v).strip().rstrip("/") for v in items if str(v).strip())
+        if isinstance(default, tuple):
+            converted: Any = tuple(float(v) for v in value)
+            if len(converted) != len(default):
+                raise ValueError
+        elif isinstance(default, int) or name in ("port",):
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            converted = int(value)
+        elif isinstance(default, float) or name in _NULLABLE[:3]:
+            converted = float(value)
+        else:
+            return str(value)
+    except (TypeError, ValueError):
+        raise SettingsError(f"{name} = {value!r} is not {_kind(default)}") from None
+    low, high = LIMITS.get(name, (float("-inf"), float("inf")))
+    for number in converted if isinstance(converted, tuple) else (converted,):
+        if not low <= number <= high:
+            raise SettingsError(f"{name} = {value!r} is out of range ({low:g} to {high:g})")
+    return converted
+
+
+def _kind(default: Any) -> str:
     if isinstance(default, bool):
-        return value if isinstance(value, bool) else str(value).lower() in ("1", "true", "yes", "on")
-    if isinstance(default, Path) or name == "db_dir":
-        return Path(value)
-    if name == "cors_origins":
-        items = value.split(",") if isinstance(value, str) else value
-        return tuple(str(v).strip().rstrip("/") for v in items if str(v).strip())
+        return "yes/no (true, false, 1, 0)"
     if isinstance(default, tuple):
-        return tuple(float(v) for v in value)
-    if isinstance(default, int):
-        return int(value)
-    if isinstance(default, float) or name in ("threshold", "duplicate_threshold",
-                                               "outlier_threshold"):
-        return float(value)
-    return value
+        return f"a list of {len(default)} numbers"
+    return "a whole number" if isinstance(default, int) else "a number"
 
 
 def load_settings(db_dir: str | Path | None = None, **overrides: Any) -> Settings:
     """Build Settings from defaults, settings.json, the environment and ``overrides``.
 
     ``overrides`` with value None are ignored, so argparse namespaces can be passed as is.
+    A bad value in settings.json is logged and skipped (the kiosk still starts); a bad
+    environment variable or override raises SettingsError.
     """
     env = {attr: os.environ[var] for var, attr in _ENV.items() if os.environ.get(var)}
     root = Path(db_dir) if db_dir else Path(env.get("db_dir", DEFAULTS.db_dir))
@@ -200,9 +303,7 @@ def load_settings(db_dir: str | Path | None = None, **overrides: Any) -> Setting
     path = root / SETTINGS_FILE
     if path.is_file():
         try:
-            stored = json.loads(path.read_text())
-            if not isinstance(stored, dict):
-                raise ValueError("not a JSON object")
+            stored = _read_json(path)
         except (OSError, ValueError) as exc:
             log.warning("Ignoring unreadable %s: %s", path, exc)
             stored = {}
@@ -212,11 +313,11 @@ def load_settings(db_dir: str | Path | None = None, **overrides: Any) -> Setting
                 extra[key] = value
                 continue
             try:
-                values[key] = _coerce(key, value)
-            except (TypeError, ValueError):
-                log.warning("Ignoring %s = %r in %s: not a valid value", key, value, path)
-    values.update({k: _coerce(k, v) for k, v in env.items() if k != "db_dir"})
-    values.update({k: _coerce(k, v) for k, v in overrides.items() if v is not None})
+                values[key] = coerce(key, value)
+            except SettingsError as exc:
+                log.warning("Ignoring a setting in %s: %s", path, exc)
+    values.update({k: coerce(k, v) for k, v in env.items() if k != "db_dir"})
+    values.update({k: coerce(k, v) for k, v in overrides.items() if v is not None})
     settings = Settings(**values, db_dir=root)
     settings.extra = extra
     return settings

@@ -82,6 +82,23 @@ def engine(settings, models):
     eng.close()
 
 
+@pytest.fixture
+def open_window(engine, qtbot):
+    """Build MainWindows over the test engine; threads are stopped at teardown."""
+    from desktop.gui.main_window import MainWindow
+    windows: list = []
+
+    def make(source: str):
+        window = MainWindow(engine, source=source)
+        qtbot.addWidget(window)
+        window.show()
+        windows.append(window)
+        return window
+    yield make
+    for window in windows:
+        window.shutdown()
+
+
 @pytest.fixture(scope="session")
 def load():
     from desktop.engine.images import load_image
@@ -89,3 +106,12 @@ def load():
     def _load(path: Path) -> np.ndarray:
         return load_image(path)
     return _load
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Mark every test that needs the real weights (directly or through the ``models``,
+    ``settings`` or ``engine`` fixtures) as ``model``: ``pytest -m "not model"`` is the
+    fast tier, ``make test`` runs both."""
+    for item in items:
+        if {"models", "weights_path"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)

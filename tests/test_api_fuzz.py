@@ -8,9 +8,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
-
 from conftest import person_photos
+from hypothesis import HealthCheck, given, settings
 from test_server import running
 
 EXAMPLES_PER_OPERATION = 25

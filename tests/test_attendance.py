@@ -8,8 +8,8 @@ import textwrap
 import time
 
 import pytest
-
 from conftest import ROOT, kill_mid_write, person_photos
+
 from desktop.engine.attendance import day_of
 from desktop.engine.live import LiveRecognizer
 from desktop.engine.recognizer import FaceEngine

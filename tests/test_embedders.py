@@ -11,7 +11,6 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, person_photos
 
 PEOPLE = ("Kit_Harington", "Rose_Leslie", "Ethan_Hawke")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import cv2
 import pytest
-
 from conftest import person_photos
+
 from desktop.engine.enrollment import enroll_folder
 from desktop.engine.errors import DuplicateFaceError, FaceCountError
 

@@ -8,11 +8,11 @@ import io
 
 import numpy as np
 import pytest
+from conftest import FACES
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from conftest import FACES
 from desktop.engine.errors import ImageError
 from desktop.engine.images import load_image
 

@@ -1,8 +1,15 @@
 """Which live frames registration takes a sample from (Qt-free rules, real faces)."""
 from __future__ import annotations
 
-from desktop.gui.sample_collector import (BLURRY, NO_FACE, SEVERAL, TAKEN, TOO_SMALL,
-                                          CaptureRules, SampleCollector)
+from desktop.gui.sample_collector import (
+    BLURRY,
+    NO_FACE,
+    SEVERAL,
+    TAKEN,
+    TOO_SMALL,
+    CaptureRules,
+    SampleCollector,
+)
 
 
 def test_samples_need_one_big_sharp_face_and_time_between_them(engine, faces_dir, load):

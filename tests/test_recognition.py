@@ -5,8 +5,8 @@ import csv
 
 import numpy as np
 import pytest
-
 from conftest import person_photos
+
 from desktop.engine.errors import DuplicateFaceError, FaceCountError, UnknownPersonError
 
 ENROLLED = ("Kit_Harington", "Tom_Cruise", "Roger_Federer", "Lucy_Liu")

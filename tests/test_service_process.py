@@ -14,7 +14,6 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-
 from conftest import ROOT, person_photos
 
 BURST = 100

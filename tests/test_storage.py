@@ -6,8 +6,8 @@ import textwrap
 
 import numpy as np
 import pytest
-
 from conftest import kill_mid_write, person_photos
+
 from desktop.engine.errors import DatabaseError, ModelMismatchError
 from desktop.engine.recognizer import FaceEngine
 

@@ -1,22 +1,19 @@
-"""Live-loop figures (1 face, 7 faces, crowd video) and the tuning sweep that sets defaults."""
+"""Live figures from the real pipeline: in the real window (1 face, 7 faces, crowd video)
+and the tuning sweep (the same ``LivePipeline`` without a window, one setting changed)."""
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from ..engine.detection import FaceDetector
-from ..engine.live import LiveRecognizer
+from ..engine.configure import reconfigure
 from ..engine.recognizer import FaceEngine
 from .data import PersonPhotos, group_sequence, pick_visitors, single_face_sequence
-from .loop import Feed, SequenceFeed, VideoFeed, run_live, summarise
 from .options import BenchOptions
+from .play import Clip, play_pipeline, play_window, video_clip, warm_up, write_clip
+from .scoring import summarise
 from .table import Column, Table
-from .util import (cpu_snapshot, in_thread, inference_threads, others_share, progress,
-                   torch_threads)
+from .util import cpu_snapshot, inference_threads, others_share, progress, torch_threads
 
 log = logging.getLogger(__name__)
 
@@ -25,135 +22,84 @@ log = logging.getLogger(__name__)
 class LoopConfig:
     """One point of the tuning sweep; None keeps the value from the settings."""
     name: str
-    detect_max_side: int | None = None
+    live_detect_max_side: int | None = None
     min_face_size: int | None = None
     threads: int | None = None
     recheck_seconds: float | None = None
     confirm_frames: int | None = None
-    batched: bool = True
-    search_on_inference: bool = False
-    """Run the gallery search on the inference thread too (a proposed engine change)."""
 
-    def overrides(self) -> dict:
-        keys = ("detect_max_side", "recheck_seconds", "confirm_frames")
-        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+    def live_options(self) -> dict:
+        keys = ("live_detect_max_side", "recheck_seconds", "confirm_frames")
+        return {k.replace("live_", ""): getattr(self, k) for k in keys
+                if getattr(self, k) is not None}
 
 
 CONFIGS = (
     LoopConfig("baseline"),
-    LoopConfig("side 480", detect_max_side=480),
-    LoopConfig("side 320", detect_max_side=320),
+    LoopConfig("side 480", live_detect_max_side=480),
+    LoopConfig("side 320", live_detect_max_side=320),
     LoopConfig("min face 20", min_face_size=20),
     LoopConfig("min face 60", min_face_size=60),
     LoopConfig("threads 1", threads=1),
     LoopConfig("no tracking", recheck_seconds=0.0),
-    LoopConfig("no batching", batched=False),
-    LoopConfig("confirm 2", confirm_frames=2),
-    LoopConfig("search on inference", search_on_inference=True),
-    LoopConfig("recommended", confirm_frames=2, search_on_inference=True),
+    LoopConfig("confirm 3", confirm_frames=3),
 )
 """'no tracking' re-embeds every visible face on every frame (recheck 0 s): the cost
-tracking saves. 'search on inference' runs FaceEngine.match on the inference thread.
-'recommended' is the proposal for the engine (see README)."""
-
-
-class _Models:
-    """A Models look-alike: another detector beside the shared embedder, run on the shared
-    inference thread (one OpenMP team, as in the kiosk)."""
-
-    def __init__(self, base, detector: FaceDetector) -> None:
-        self.base, self.detector, self.embedder = base, detector, base.embedder
-        self.load_seconds = 0.0
-
-    def run(self, func, *args):
-        return self.base.run(func, *args)
-
-
-class _SearchOnInferenceEngine(FaceEngine):
-    """FaceEngine.match on the inference thread: Faiss's OpenMP team then lives on the same
-    thread as PyTorch's, instead of a second team on the recognition thread."""
-
-    def match(self, vectors: np.ndarray):
-        return self.models.run(FaceEngine.match, self, vectors)
-
-
-class _UnbatchedEngine(FaceEngine):
-    """Embeds one crop per forward pass: what batching saves."""
-
-    def embed(self, crops: list[np.ndarray]) -> np.ndarray:
-        if len(crops) <= 1:
-            return super().embed(crops)
-        embed = super().embed
-        return np.concatenate([embed([crop]) for crop in crops])
-
-
-def engine_for(base: FaceEngine, config: LoopConfig) -> FaceEngine:
-    """``base`` itself, or an engine over the same database with the config's detector."""
-    if config.min_face_size is None and config.batched and not config.search_on_inference:
-        return base
-    s = dataclasses.replace(base.settings, **({"min_face_size": config.min_face_size}
-                                              if config.min_face_size else {}))
-    detector = base.models.detector
-    if config.min_face_size:
-        detector = base.models.run(lambda: FaceDetector(
-            min_face_size=s.min_face_size, thresholds=s.det_thresholds,
-            min_prob=s.min_det_prob, max_side=s.detect_max_side, device=s.device))
-    cls = _UnbatchedEngine if not config.batched else \
-        _SearchOnInferenceEngine if config.search_on_inference else FaceEngine
-    return cls(s, _Models(base.models, detector))
+tracking saves."""
 
 
 @dataclass
 class Scenarios:
-    """The three feeds every configuration is played."""
-    single: Feed
-    group: Feed
-    crowd: Feed | None
+    """The clips every configuration is played."""
+    single: Clip
+    group: Clip
+    crowd: Clip | None
 
-    def all(self) -> list[Feed]:
-        return [f for f in (self.single, self.group, self.crowd) if f is not None]
+    def all(self) -> list[Clip]:
+        return [c for c in (self.single, self.group, self.crowd) if c is not None]
 
 
-def make_scenarios(root: Path, people: list[PersonPhotos], options: BenchOptions) -> Scenarios:
+def make_scenarios(root: Path, people: list[PersonPhotos], options: BenchOptions,
+                   folder: Path) -> Scenarios:
+    """The synthetic clips written as videos into ``folder``, and the crowd video."""
     visitors = pick_visitors(people, root, options.appearances)
-    single = SequenceFeed(single_face_sequence(root, visitors, show_seconds=options.show_seconds,
-                                               gap_seconds=options.gap_seconds))
-    single.sequence.name = f"1 face ({len(visitors)} visitors, 640x480)"
-    group = SequenceFeed(group_sequence(root, show_seconds=options.show_seconds))
-    crowd = None
-    if options.video:
-        crowd = VideoFeed(options.video, seconds=options.video_seconds)
-        crowd.name = f"crowd video {crowd.size[0]}x{crowd.size[1]}"
-    return Scenarios(single, group, crowd)
+    single = single_face_sequence(root, visitors, show_seconds=options.show_seconds,
+                                  gap_seconds=options.gap_seconds)
+    single.name = f"1 face ({len(visitors)} visitors, 640x480)"
+    group = group_sequence(root, show_seconds=options.show_seconds)
+    crowd = video_clip(options.video, "crowd video", options.video_seconds) \
+        if options.video else None
+    return Scenarios(write_clip(single, folder), write_clip(group, folder), crowd)
 
 
-def play(engine: FaceEngine, feed: Feed, config: LoopConfig, runs: int) -> dict[str, float]:
-    """``runs`` real-time passes of ``feed`` under ``config``; medians over the passes."""
-    variant = engine_for(engine, config)
+def play(engine: FaceEngine, clip: Clip, config: LoopConfig, runs: int) -> dict[str, float]:
+    """``runs`` real-time passes of ``clip`` through the pipeline under ``config``."""
+    old_min_face = engine.settings.min_face_size
+    if config.min_face_size:
+        reconfigure(engine, {"min_face_size": config.min_face_size})
     try:
         with torch_threads(engine.models, config.threads):
-            # warm-up: the first forward passes of a new shape are slower
-            first = next(iter(feed.frames()))
-            warm = LiveRecognizer.from_settings(variant, record_attendance=False,
-                                                **config.overrides())
-            in_thread(warm.process, first)
-            variant.embed([np.zeros((160, 160, 3), np.uint8)] * 2)
-            results = [run_live(variant, feed, config.overrides()) for _ in range(runs)]
+            warm_up(engine, clip)
+            results = [play_pipeline(engine, clip, **config.live_options())
+                       for _ in range(runs)]
     finally:
-        if variant is not engine:
-            variant.close()
+        if config.min_face_size:
+            reconfigure(engine, {"min_face_size": old_min_face})
     return summarise(results)
 
 
 def bench_live(engine: FaceEngine, scenarios: Scenarios, runs: int) -> Table:
-    table = Table("live", f"Live loop, current settings (median of {runs} real-time runs)", [
-        Column("scenario"), Column("preview fps", ".1f"), Column("recog/s", ".1f"),
-        Column("faces", ".1f"), Column("embeds/frame", ".2f"), Column("frame ms", ".0f"),
-        Column("label ms", ".0f"), Column("p90 ms", ".0f"), Column("labelled"),
-        Column("wrong", "d"), Column("wrong votes")])
-    for feed in progress(scenarios.all(), desc="live loop", unit="scenario"):
-        f = play(engine, feed, LoopConfig("baseline"), runs)
-        table.add(feed.name, f["preview_fps"], f["rec_per_s"], f["found"],
+    table = Table("live", f"The kiosk window, offscreen, current settings (median of {runs} "
+                  "real-time runs)", [
+                      Column("scenario"), Column("preview fps", ".1f"), Column("recog/s", ".1f"),
+                      Column("faces", ".1f"), Column("embeds/frame", ".2f"),
+                      Column("frame ms", ".0f"), Column("label ms", ".0f"),
+                      Column("p90 ms", ".0f"), Column("labelled"), Column("wrong", "d"),
+                      Column("wrong votes")])
+    for clip in progress(scenarios.all(), desc="live window", unit="scenario"):
+        warm_up(engine, clip)
+        f = summarise([play_window(engine, clip) for _ in range(runs)])
+        table.add(clip.name, f["preview_fps"], f["rec_per_s"], f["found"],
                   f["embeds_per_frame"], f["total_ms"], f["latency_ms"], f["latency_p90_ms"],
                   f"{f['labelled']}/{f['expected']}", f["wrong"],
                   f"{f['wrong_votes']}/{f['votes']}")
@@ -162,12 +108,13 @@ def bench_live(engine: FaceEngine, scenarios: Scenarios, runs: int) -> Table:
         f"settings: live_detect_max_side {s.live_detect_max_side}, min_face_size "
         f"{s.min_face_size}, confirm_frames {s.confirm_frames}, recheck_seconds "
         f"{s.recheck_seconds}, torch threads {inference_threads(engine.models)}.",
-        "preview fps: frames the capture thread delivered and drew (paced at the file's fps); "
-        "recog/s: frames the recognition thread finished; faces: median faces tracked per "
-        "processed frame while faces are on screen; frame ms: median process() time.",
-        "label ms: from the capture of the frame where the face first appears to the end of "
-        "the process() call that gave its first confirmed label (name or Unknown). For the "
-        "crowd video the appearance is the first frame in which the face was detected.",
+        "The real MainWindow (offscreen) plays each clip as a video file through its live "
+        "pipeline. preview fps: distinct frames the window painted per second of video; "
+        "recog/s: frames recognised; faces: median faces tracked per recognised frame while "
+        "faces are on screen; frame ms: median recognition time per frame.",
+        "label ms: from the capture of the frame where the face first appears to the GUI "
+        "thread receiving the first confirmed label (name or Unknown). For the crowd video "
+        "the appearance is the first frame in which the face was detected.",
         "labelled: faces labelled / faces that appeared (synthetic clips: ground truth; crowd "
         "video: tracks, which break when detection flickers). wrong: labels with a wrong name "
         "(or any name for a stranger); wrong votes: such single-frame decisions / decisions.",
@@ -177,7 +124,7 @@ def bench_live(engine: FaceEngine, scenarios: Scenarios, runs: int) -> Table:
 
 def bench_tuning(engine: FaceEngine, scenarios: Scenarios, options: BenchOptions) -> Table:
     wanted = [c for c in CONFIGS if not options.tuning or c.name in options.tuning]
-    table = Table("tuning", "Tuning the loop: one change at a time from the settings "
+    table = Table("tuning", "Tuning the pipeline: one change at a time from the settings "
                   f"(median of {options.tuning_runs} real-time runs per scenario)", [
                       Column("config"), Column("min fps", ".1f"), Column("1f recog/s", ".1f"),
                       Column("1f label ms", ".0f"), Column("1f ok"), Column("1f sim", ".3f"),
@@ -188,8 +135,8 @@ def bench_tuning(engine: FaceEngine, scenarios: Scenarios, options: BenchOptions
     bar = progress(total=len(wanted) * len(scenarios.all()), desc="tuning", unit="run")
     for config in wanted:
         figures, mark = [], cpu_snapshot()
-        for feed in scenarios.all():
-            figures.append(play(engine, feed, config, options.tuning_runs))
+        for clip in scenarios.all():
+            figures.append(play(engine, clip, config, options.tuning_runs))
             bar.update(1)
         log.info("tuning %s: %s", config.name, figures)
         one, grp = figures[0], figures[1]
@@ -205,26 +152,18 @@ def bench_tuning(engine: FaceEngine, scenarios: Scenarios, options: BenchOptions
                   100 * others_share(mark, cpu_snapshot()))
     bar.close()
     table.notes += [
-        "1f = the 1-face clip, 7f = the group photo clip (7 faces of 40-60 px), crowd = the "
-        "video. min fps: lowest preview fps over the scenarios.",
+        "The window's LivePipeline without the window. 1f = the 1-face clip, 7f = the group "
+        "photo clip (7 faces of 40-60 px), crowd = the video. min fps: lowest capture rate.",
         "1f ok: visitors whose label was right / visitors; 1f sim: median similarity of the "
-        "right per-frame decisions (does a smaller detection hurt the crops?). 7f found: faces "
-        "tracked per processed frame (of 7); 7f all ms: until the last of them was labelled. "
-        "detect ms: median MTCNN time per crowd frame (1f frames without a video).",
+        "right per-frame decisions. 7f found: faces tracked per recognised frame (of 7); 7f "
+        "all ms: until the last of them was labelled. detect ms: median MTCNN time per crowd "
+        "frame (1f frames without a video).",
         "wrong: wrong labels over all scenarios; wrong votes: wrong single-frame decisions / "
         "decisions (what confirm_frames filters). others %: CPU time other processes took "
         "while the row ran (a row above ~10 % is not comparable).",
-        "no tracking = recheck_seconds 0 (every face re-embedded every frame); no batching = "
-        "one FaceNet call per face; threads N = torch.set_num_threads(N) on the inference "
-        "thread; search on inference = FaceEngine.match run via models.run.",
-        "recommended = " + ", ".join(f"{k} {v}" for k, v in _describe(CONFIGS[-1]).items()),
+        "no tracking = recheck_seconds 0 (every face re-embedded every frame); threads N = "
+        "torch.set_num_threads(N) on the inference thread; min face N = the settings' "
+        "min_face_size applied with reconfigure().",
     ]
     return table
-
-
-def _describe(config: LoopConfig) -> dict:
-    """The fields that differ from the settings (the defaults of LoopConfig)."""
-    return {f.name: getattr(config, f.name) for f in dataclasses.fields(config)
-            if f.name != "name" and getattr(config, f.name) != f.default}
-
 

@@ -56,14 +56,14 @@ class BenchOptions:
     soak_seconds: float = 180.0
 
     @classmethod
-    def quick_defaults(cls) -> "BenchOptions":
+    def quick_defaults(cls) -> BenchOptions:
         return cls(quick=True, runs=1, stage_runs=5, people=12, probes=30, appearances=2,
                    show_seconds=1.6, gap_seconds=0.5, tuning_runs=1, sizes=(1_000, 10_000),
                    queries=200, startup_runs=1, soak_seconds=20.0,
                    tuning=("baseline", "side 480", "side 320", "threads 1", "no tracking"))
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace) -> "BenchOptions":
+    def from_args(cls, args: argparse.Namespace) -> BenchOptions:
         """Options from the CLI namespace; flags the parser does not define keep defaults."""
         options = cls.quick_defaults() if getattr(args, "quick", False) else cls()
         video = getattr(args, "video", None)
@@ -94,5 +94,5 @@ class BenchOptions:
             options.tuning = tuple(s.strip() for s in str(args.tuning).split(",") if s.strip())
         return options
 
-    def replace(self, **changes) -> "BenchOptions":
+    def replace(self, **changes) -> BenchOptions:
         return dataclasses.replace(self, **changes)

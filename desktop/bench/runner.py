@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from ..config import Settings
 from ..engine.errors import KioskError
@@ -86,10 +87,10 @@ def _run_sections(bench_settings: Settings, settings: Settings, models, root: Pa
             emit(bench_stages(engine, data.group_frame(root), options.stage_runs,
                               f"{data.GROUP_PHOTO} padded onto a desk scene, "
                               f"{data.GROUP_FACES} faces"))
-        scenarios = None
+        scenarios: Any = None
         if wanted & {"live", "tuning", "soak"}:
             from .livebench import make_scenarios
-            scenarios = make_scenarios(root, people, options)
+            scenarios = make_scenarios(root, people, options, bench_settings.db_dir / "clips")
         if "live" in wanted:
             from .livebench import bench_live
             emit(bench_live(engine, scenarios, options.runs))

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import faiss
 import numpy as np
 
-from ..engine import index as engine_index
+from ..config import DEFAULTS
 from .table import Column, Table
 from .util import median, progress
 
@@ -95,8 +95,8 @@ def ivf_lists(n: int) -> int:
 
 
 def _hnsw(dim: int, n: int) -> faiss.Index:
-    index = faiss.IndexHNSWFlat(dim, engine_index.HNSW_M, faiss.METRIC_INNER_PRODUCT)
-    index.hnsw.efConstruction = engine_index.HNSW_EF_CONSTRUCTION
+    index = faiss.IndexHNSWFlat(dim, DEFAULTS.hnsw_m, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = DEFAULTS.hnsw_ef_construction
     return index
 
 
@@ -109,7 +109,7 @@ KINDS = (
     IndexKind("flat", "Flat (exact)", lambda d, n: faiss.IndexFlatIP(d)),
     IndexKind("fp16", "Flat fp16", lambda d, n: faiss.IndexScalarQuantizer(
         d, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT)),
-    IndexKind("hnsw", f"HNSW M{engine_index.HNSW_M} efC{engine_index.HNSW_EF_CONSTRUCTION}", _hnsw,
+    IndexKind("hnsw", f"HNSW M{DEFAULTS.hnsw_m} efC{DEFAULTS.hnsw_ef_construction}", _hnsw,
               "efSearch", (16, 32, 64, 128, 256)),
     IndexKind("ivf", "IVF-Flat", _ivf, "nprobe", (8, 16, 32, 64, 128)),
 )

@@ -7,8 +7,8 @@ import numpy as np
 
 from ..engine.alignment import crop_face
 from ..engine.images import decode_jpeg, encode_jpeg, load_image
-from ..engine.recognizer import FaceEngine
 from ..engine.live import iou
+from ..engine.recognizer import FaceEngine
 from .options import REPO
 from .table import Column, Table
 from .util import in_thread, inference_threads, median_ms

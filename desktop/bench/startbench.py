@@ -9,17 +9,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from ..config import Settings
+from ..engine.pipeline import PipelineListener
 from ..engine.recognizer import FaceEngine
 from .data import GROUP_PHOTO
-from .loop import Feed, LiveRun, SequenceFeed, VideoFeed, run_live
 from .options import REPO, BenchOptions, faces_root
+from .play import Clip, play_pipeline
 from .table import Column, Table
 from .util import median, progress, rss_mb
 
@@ -61,59 +60,37 @@ def bench_startup(settings: Settings, options: BenchOptions) -> Table:
     return table
 
 
-@dataclass
-class LoopedSequence:
-    """A synthetic clip played again and again for ``seconds``."""
-    inner: SequenceFeed
-    seconds: float
+class _RssSampler(PipelineListener):
+    """Samples resident memory once a second from the recognition thread."""
 
-    @property
-    def name(self) -> str:
-        return self.inner.name
+    def __init__(self, seconds: float) -> None:
+        self.samples: list[tuple[float, float]] = []
+        self.started = time.monotonic()
+        self.bar = progress(total=int(seconds), desc="soak", unit="s")
+        self.seconds = seconds
 
-    @property
-    def fps(self) -> float:
-        return self.inner.fps
-
-    appearances = None
-
-    def frames(self) -> Iterator[np.ndarray]:
-        total = round(self.seconds * self.fps)
-        while total > 0:
-            for frame in self.inner.frames():
-                if total <= 0:
-                    return
-                total -= 1
-                yield frame
+    def on_result(self, recognition) -> None:
+        now = time.monotonic() - self.started
+        if not self.samples or now - self.samples[-1][0] >= 1.0:
+            self.samples.append((now, rss_mb()))
+            self.bar.n = min(int(now), int(self.seconds))
+            self.bar.refresh()
 
 
-def bench_soak(engine: FaceEngine, feed: Feed, seconds: float) -> Table:
-    """The live loop for ``seconds`` on a looped clip, RSS sampled once a second."""
-    if isinstance(feed, VideoFeed):
-        feed = dataclasses.replace(feed, seconds=seconds)
-        feed.name = "crowd video (looped)"
-    else:
-        feed = LoopedSequence(feed, seconds)
-    samples: list[tuple[float, float]] = []
+def bench_soak(engine: FaceEngine, clip: Clip, seconds: float) -> Table:
+    """The live pipeline for ``seconds`` on a looped clip, RSS sampled once a second."""
+    clip = clip.capped(seconds, f"{clip.name} (looped)")
     start_rss = rss_mb()
-    started = time.monotonic()
-    bar = progress(total=int(seconds), desc="soak", unit="s")
-
-    def sample(run: LiveRun) -> None:
-        now = time.monotonic() - started
-        if not samples or now - samples[-1][0] >= 1.0:
-            samples.append((now, rss_mb()))
-            bar.n = min(int(now), int(seconds))
-            bar.refresh()
-
-    run = run_live(engine, feed, on_frame=sample)
-    bar.close()
+    sampler = _RssSampler(seconds)
+    run = play_pipeline(engine, clip, loop=True, listener=sampler)
+    sampler.bar.close()
+    samples = sampler.samples
     end_rss = rss_mb()
     late = [(t, r) for t, r in samples if t >= min(10.0, seconds / 3)]
     slope = (np.polyfit([t for t, _ in late], [r for _, r in late], 1)[0] * 60
              if len(late) >= 3 else float("nan"))
     table = Table("soak", f"Resident memory over {run.seconds:.0f} s of the live loop "
-                  f"({feed.name})", [Column("measure"), Column("value", ".1f"), Column("unit")])
+                  f"({clip.name})", [Column("measure"), Column("value", ".1f"), Column("unit")])
     table.add("RSS at start", start_rss, "MiB")
     table.add("RSS after warm-up", late[0][1] if late else float("nan"), "MiB")
     table.add("RSS at end", end_rss, "MiB")

@@ -117,7 +117,7 @@ class Database:
             raise _explain(exc, self.path) from None
 
     @contextmanager
-    def transaction(self) -> Iterator["_Cursor"]:
+    def transaction(self) -> Iterator[_Cursor]:
         """BEGIN IMMEDIATE ... COMMIT; any exception rolls back and nothing is written."""
         with self._lock:
             try:
@@ -175,7 +175,7 @@ class Database:
             self._conn.close()
 
 
-def _migrate(cur: "_Cursor") -> None:
+def _migrate(cur: _Cursor) -> None:
     """Columns added after schema 1, on databases made before them."""
     columns = {row[1] for row in cur.execute("PRAGMA table_info(samples)").fetchall()}
     if "in_template" not in columns:

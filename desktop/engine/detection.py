@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from facenet_pytorch import MTCNN
 
-from ..config import DEFAULTS
+from ..config import DEFAULTS, Settings
 from .errors import KioskError
 
 log = logging.getLogger(__name__)
@@ -144,3 +144,10 @@ def detection_scale(height: int, width: int, max_side: int, min_face_size: int) 
     if not fits_pyramid(round(short * scale), min_face_size):
         return None
     return scale
+
+
+def build_detector(settings: Settings) -> FaceDetector:
+    """The detector the settings describe: the one place a FaceDetector is configured."""
+    return FaceDetector(min_face_size=settings.min_face_size, thresholds=settings.det_thresholds,
+                        min_prob=settings.min_det_prob, max_side=settings.detect_max_side,
+                        device=settings.device)

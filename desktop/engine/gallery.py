@@ -14,6 +14,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import faiss
 import numpy as np
@@ -124,7 +125,7 @@ class Gallery:
         return self.index_dir / f"index-{generation}.faiss"
 
     def _current_generation(self) -> int:
-        return int(self.db.get_meta("generation", "0"))
+        return int(self.db.get_meta("generation", "0") or 0)
 
     def _load_index(self) -> None:
         """Load the saved index of the current generation, or rebuild it from SQLite."""
@@ -313,9 +314,9 @@ class Gallery:
         with self._lock:
             with self.db.transaction() as cur:
                 row = find_person(cur.execute("SELECT id, name FROM people").fetchall(), name)
-                pid = row[0] if row else cur.execute(
+                pid: Any = row[0] if row else cur.execute(
                     "INSERT INTO people(name, created_at) VALUES (?, ?)", (name, now)).lastrowid
-                ids = []
+                ids: list[Any] = []
                 for vector, jpeg, source, flag in zip(vectors, jpegs, sources, flags):
                     ids.append(cur.execute(
                         "INSERT INTO samples(person_id, embedding, crop, source, model_id, "

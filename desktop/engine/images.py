@@ -46,8 +46,7 @@ def load_image(source: str | Path | bytes, name: str | None = None) -> np.ndarra
             raise ImageError(f"{label}: {image.width}x{image.height} pixels is too large "
                              f"(at most {MAX_PIXELS // 1_000_000} megapixels)")
         image.load()
-        image = ImageOps.exif_transpose(image)
-        return to_rgb(image)
+        return to_rgb(ImageOps.exif_transpose(image))
     except ImageError:
         raise
     except UnidentifiedImageError:

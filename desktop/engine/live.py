@@ -13,6 +13,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -101,9 +102,9 @@ class LiveRecognizer:
         self._ids = itertools.count(1)
 
     @classmethod
-    def from_settings(cls, engine: FaceEngine, **overrides) -> "LiveRecognizer":
+    def from_settings(cls, engine: FaceEngine, **overrides: Any) -> LiveRecognizer:
         s = engine.settings
-        options = dict(confirm_frames=s.confirm_frames, recheck_seconds=s.recheck_seconds,
+        options: dict[str, Any] = dict(confirm_frames=s.confirm_frames, recheck_seconds=s.recheck_seconds,
                        track_iou=s.track_iou, max_missed=s.track_max_missed,
                        detect_max_side=s.live_detect_max_side)
         options.update(overrides)
@@ -205,7 +206,7 @@ class LiveRecognizer:
         wants_snapshot = (attendance.store_checkin_snapshots if track.known
                           else attendance.store_visitor_snapshots)
         snapshot = encode_jpeg(track.face.crop) if wants_snapshot and not track.counted else None
-        if track.known:
+        if track.known and track.label and track.match:
             # every re-check moves last_seen; the cool-down keeps check-ins to one
             checkin = attendance.record_sighting(track.label, track.match.similarity,
                                                  snapshot=snapshot)

@@ -15,25 +15,22 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from ..config import Settings
+from ..config import DEFAULTS, Settings
 from .alignment import sharpness
 from .attendance import Attendance
 from .checks import duplicate_vote, outlier_flags
 from .database import Database
-from .detection import Detection, FaceDetector
+from .detection import Detection, FaceDetector, build_detector
 from .embedders import Embedder, load_embedder
 from .errors import DuplicateFaceError, FaceCountError, KioskError, LowQualityError
 from .gallery import DeleteReport, Gallery, Person
 from .images import decode_jpeg
 from .matching import Match, decide, default_threshold, model_defaults
-from .names import name_key, normalize_name
+from .names import normalize_name
 from .quality import quality_problem
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-SUBJECT_AREA_RATIO = 2.0
-"""In an enrollment photo the subject's face must be this many times larger than any other."""
 
 
 @dataclass
@@ -107,10 +104,7 @@ class Models:
     @staticmethod
     def _load(settings: Settings) -> tuple[FaceDetector, Embedder]:
         embedder = load_embedder(settings)  # first: a wrong --model fails fast
-        detector = FaceDetector(min_face_size=settings.min_face_size,
-                                thresholds=settings.det_thresholds,
-                                min_prob=settings.min_det_prob,
-                                max_side=settings.detect_max_side, device=settings.device)
+        detector = build_detector(settings)
         return detector, embedder
 
     def run(self, func: Callable[..., T], *args: Any) -> T:
@@ -125,16 +119,18 @@ class Models:
         return self._thread.submit(func, *args)
 
 
-def subject_face(faces: list[Face]) -> Face:
-    """The one face an enrollment photo is about, or FaceCountError.
+def subject_face(faces: list[Face], ratio: float = DEFAULTS.subject_area_ratio) -> Face:
+    """The one face a photo (or a camera picture, to register from) is about, or
+    FaceCountError: the rule every front end uses.
 
     A photo with a small bystander is still a portrait; two similar faces are ambiguous.
     """
     if not faces:
         raise FaceCountError("no face found")
-    if len(faces) > 1 and faces[0].detection.area < SUBJECT_AREA_RATIO * faces[1].detection.area:
+    ordered = sorted(faces, key=lambda f: f.detection.area, reverse=True)
+    if len(ordered) > 1 and ordered[0].detection.area < ratio * ordered[1].detection.area:
         raise FaceCountError(f"{len(faces)} faces of similar size; use a photo of one person")
-    return faces[0]
+    return ordered[0]
 
 
 class FaceEngine:
@@ -144,6 +140,9 @@ class FaceEngine:
                  allow_model_mismatch: bool = False) -> None:
         self.settings = settings
         self.models = models or Models(settings)
+        self.detector: FaceDetector = self.models.detector
+        """This engine's detector: the shared one until settings ask for another
+        (``configure.reconfigure``); models stay shared between engines."""
         self.db = Database(settings.db_path)
         self.gallery = Gallery(self.db, self.models.embedder.info,
                                allow_model_mismatch=allow_model_mismatch)
@@ -188,7 +187,7 @@ class FaceEngine:
     # ------------------------------------------------------------ building blocks
     def faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
         """Every face in the image, largest first, with its crop."""
-        detections = self.models.run(self.models.detector.detect, rgb, max_side)
+        detections = self.models.run(self.detector.detect, rgb, max_side)
         crop = self.models.embedder.crop
         return [Face(d, crop(rgb, d)) for d in detections]
 
@@ -200,7 +199,7 @@ class FaceEngine:
 
     def subject(self, rgb: np.ndarray) -> Face:
         """The one face an enrollment photo is about, if it passes the quality gate."""
-        face = subject_face(self.faces(rgb))
+        face = subject_face(self.faces(rgb), self.settings.subject_area_ratio)
         problem = self.quality(face)
         if problem:
             raise LowQualityError(f"low quality: {problem}")
@@ -240,7 +239,7 @@ class FaceEngine:
         crops = []
         for label, rgb in (("first", rgb_a), ("second", rgb_b)):
             try:
-                crops.append(subject_face(self.faces(rgb)).crop)
+                crops.append(subject_face(self.faces(rgb), self.settings.subject_area_ratio).crop)
             except FaceCountError as exc:
                 raise FaceCountError(f"{label} image: {exc}") from None
         a, b = self.embed(crops)
@@ -250,7 +249,7 @@ class FaceEngine:
 
     def search(self, rgb: np.ndarray, k: int = 5) -> tuple[np.ndarray, list[SearchHit]]:
         """The query's subject crop and its ``k`` most similar people with their thumbnails."""
-        face = subject_face(self.faces(rgb))
+        face = subject_face(self.faces(rgb), self.settings.subject_area_ratio)
         ranked = self.search_gallery(self.embed([face.crop]), k)[0]
         hits = []
         for name, similarity in ranked:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from typing import Any
 
 from PyQt5 import sip
 from PyQt5.QtCore import Qt
@@ -113,7 +114,7 @@ def run_app(settings: Settings, *, engine: FaceEngine | None = None,
     loader.run(lambda: FaceEngine(settings, models), loaded, failed)
     code = app.exec_()
     loader.shutdown()
-    window = state.get("window")
-    if isinstance(window, MainWindow) and not sip.isdeleted(window):
-        window.shutdown()
+    last: Any = state.get("window")
+    if isinstance(last, MainWindow) and not sip.isdeleted(last):
+        last.shutdown()
     return code

@@ -6,8 +6,18 @@ import logging
 import time
 
 from PyQt5.QtCore import QDate, QTimer, pyqtSignal
-from PyQt5.QtWidgets import (QAbstractItemView, QDateEdit, QHBoxLayout, QHeaderView, QLabel,
-                             QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (
+    QAbstractItemView,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..engine.attendance import DayRow
 from ..engine.recognizer import FaceEngine

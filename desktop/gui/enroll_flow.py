@@ -9,15 +9,16 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PyQt5 import sip
 from PyQt5.QtCore import QObject, Qt, pyqtSignal
 from PyQt5.QtWidgets import QProgressDialog, QWidget
 
 from ..engine.enrollment import FolderSummary, enroll_folder
-from ..engine.errors import DuplicateFaceError, ImageError, KioskError
-from ..engine.images import load_image
+from ..engine.errors import DuplicateFaceError
 from ..engine.recognizer import EnrollReport, FaceEngine
+from ..engine.usecases import enroll_files
 from .dialogs import ask, inform, show_error
 from .register_dialog import RegisterDialog
 from .tasks import Cancelled, TaskRunner
@@ -85,23 +86,14 @@ class EnrollFlow(QObject):
 
     # ---------------------------------------------------------------- photo files
     def enroll_files(self, name: str, paths: list[str]) -> None:
-        def job(force: bool) -> tuple[EnrollReport, list[str]]:
-            images, unreadable = [], []
-            for path in paths:
-                try:
-                    images.append((path, load_image(path)))
-                except ImageError as exc:
-                    unreadable.append(str(exc))
-            if not images:
-                raise KioskError("None of the chosen files is a readable photo:\n"
-                                 + "\n".join(unreadable))
-            return self.engine.enroll(name, images, force=force), unreadable
+        def job(force: bool) -> EnrollReport:
+            return enroll_files(self.engine, name, paths, force=force)
 
-        def done(result: tuple[EnrollReport, list[str]]) -> None:
-            report, unreadable = result
+        def done(report: Any) -> None:
+            assert report.person is not None  # enroll raises when nothing was enrolled
             message = (f"Enrolled {report.person.name} from {report.added} photo(s) "
                        f"({report.person.samples} pictures in total)")
-            problems = unreadable + [f"{Path(s).name}: {why}" for s, why in report.skipped]
+            problems = [f"{Path(s).name}: {why}" for s, why in report.skipped]
             if problems:
                 inform(self.window, "Enrolled, with some photos skipped",
                        f"{message}.\n{len(problems)} photo(s) were not used.",

@@ -4,8 +4,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from PyQt5.QtCore import QDate
-from PyQt5.QtWidgets import (QDateEdit, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                             QHBoxLayout, QLineEdit, QPushButton, QWidget)
+from PyQt5.QtWidgets import (
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QWidget,
+)
 
 
 class ExportDialog(QDialog):

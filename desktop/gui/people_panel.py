@@ -5,8 +5,17 @@ import time
 
 from PyQt5.QtCore import QSize, QSortFilterProxyModel, Qt, pyqtSignal
 from PyQt5.QtGui import QIcon, QStandardItem, QStandardItemModel
-from PyQt5.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-                             QPushButton, QTableView, QVBoxLayout, QWidget)
+from PyQt5.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..engine.gallery import Person
 from ..engine.recognizer import FaceEngine

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from PyQt5.QtCore import QSize, Qt, pyqtSignal
-from PyQt5.QtWidgets import (QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout,
-                             QWidget)
+from PyQt5.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ..engine.recognition import Recognition
 from .qt_images import pixmap
-from .recognition import Recognition
 from .sample_collector import CaptureRules, SampleCollector
 
 THUMB = QSize(96, 96)

@@ -11,20 +11,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..config import DEFAULTS, Settings
 from ..engine.alignment import frontalness, sharpness
-from ..engine.recognizer import SUBJECT_AREA_RATIO, Face
+from ..engine.errors import FaceCountError
+from ..engine.recognizer import Face, subject_face
 
 
 @dataclass(frozen=True)
 class CaptureRules:
-    samples: int = 5
-    min_face_px: float = 80.0
-    """Face box width in frame pixels: smaller faces give blurry, upscaled crops."""
-    min_sharpness: float = 15.0
-    """Variance of the Laplacian of the 160x160 crop (camera faces: 20-400; blur: < 12)."""
-    min_frontalness: float = 0.5
-    min_interval: float = 0.4
-    """Seconds between samples, so they are not all the same instant."""
+    """When a camera picture is good enough to register from (Settings.register_*)."""
+    samples: int = DEFAULTS.register_samples
+    min_face_px: float = DEFAULTS.register_min_face_px
+    min_sharpness: float = DEFAULTS.register_min_sharpness
+    min_frontalness: float = DEFAULTS.register_min_frontalness
+    min_interval: float = DEFAULTS.register_min_interval
+    subject_area_ratio: float = DEFAULTS.subject_area_ratio
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> CaptureRules:
+        return cls(s.register_samples, s.register_min_face_px, s.register_min_sharpness,
+                   s.register_min_frontalness, s.register_min_interval, s.subject_area_ratio)
 
 
 NO_FACE = "No face in view. Please look at the camera."
@@ -36,16 +42,14 @@ TAKEN = "Got it. Hold still..."
 DONE = "All pictures taken."
 
 
-def subject(faces: list[Face]) -> tuple[Face | None, str | None]:
-    """The one face the registration is about, or None and why not."""
-    if not faces:
-        return None, NO_FACE
-    ordered = sorted(faces, key=lambda f: f.detection.area, reverse=True)
-    largest = ordered[0].detection.area
-    second = ordered[1].detection.area if len(ordered) > 1 else 0.0
-    if largest < SUBJECT_AREA_RATIO * second:
-        return None, SEVERAL
-    return ordered[0], None
+def subject(faces: list[Face], ratio: float = DEFAULTS.subject_area_ratio
+            ) -> tuple[Face | None, str | None]:
+    """The one face the registration is about (the engine's rule for photos), or None and
+    the advice to show."""
+    try:
+        return subject_face(faces, ratio), None
+    except FaceCountError:
+        return None, NO_FACE if not faces else SEVERAL
 
 
 @dataclass
@@ -64,9 +68,9 @@ class SampleCollector:
         if self.done:
             self.advice = DONE
             return False
-        face, problem = subject(faces)
+        face, problem = subject(faces, self.rules.subject_area_ratio)
         if face is None:
-            self.advice = problem
+            self.advice = problem or NO_FACE
             return False
         if face.detection.width < self.rules.min_face_px:
             self.advice = TOO_SMALL

@@ -4,7 +4,7 @@ from __future__ import annotations
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from ..engine.sources import SourceState, SourceStatus
+from ..engine.feed import SourceState, SourceStatus
 
 TITLES = {
     SourceState.CONNECTING: "Connecting...",
@@ -55,7 +55,8 @@ class SourceMessage(QFrame):
         detail = status.message
         if status.state is SourceState.RETRYING:
             title = "No camera" if kind == "camera" else "No picture"
-            wait = f"{status.retry_in:.0f}" if status.retry_in >= 1 else f"{status.retry_in:.1f}"
+            retry = status.retry_in or 0.0
+            wait = f"{retry:.0f}" if retry >= 1 else f"{retry:.1f}"
             detail += f".\nTrying again by itself in {wait} s."
             if kind == "camera":
                 detail += "\nConnect a camera, or show a video file or a folder of photos instead."

@@ -5,8 +5,8 @@ from collections import deque
 
 from PyQt5.QtWidgets import QLabel, QStatusBar
 
-from ..engine.sources import SourceState, SourceStatus
-from .recognition import Recognition
+from ..engine.feed import SourceState, SourceStatus
+from ..engine.recognition import Recognition
 
 STATE_TEXT = {
     SourceState.CONNECTING: "connecting",

@@ -6,17 +6,18 @@ camera's rate however slow recognition is; boxes come from the most recent resul
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import cv2
 from PyQt5.QtCore import QRect, QRectF, Qt
 from PyQt5.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PyQt5.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
-from ..engine.sources import Frame
+from ..engine.feed import Frame
+from ..engine.recognition import Recognition, TrackView
 from .banner import WelcomeBanner
 from .qt_images import qimage
 from .rate_meter import RateMeter
-from .recognition import Recognition, TrackView
 from .source_message import SourceMessage
 
 KNOWN = QColor("#2e9d45")
@@ -43,8 +44,10 @@ class VideoView(QWidget):
         self.frame: Frame | None = None
         self.recognition: Recognition | None = None
         self.preview_rate = RateMeter()
+        self.painted = 0
+        """Distinct frames painted since the window opened (the benchmark's preview rate)."""
         self._painted_seq = 0
-        self._scaled = None  # (key, QImage) of the last scaled frame
+        self._scaled: Any = None  # (key, QImage) of the last scaled frame
         self.banner = WelcomeBanner(self)
         self.message = SourceMessage(self)
         layout = QVBoxLayout(self)
@@ -97,6 +100,7 @@ class VideoView(QWidget):
         if self.frame.seq != self._painted_seq:
             self._painted_seq = self.frame.seq
             self.preview_rate.tick()
+            self.painted += 1
         recognition = self.recognition
         if recognition is None or time.monotonic() - recognition.finished > STALE_SECONDS:
             return
@@ -113,9 +117,11 @@ class VideoView(QWidget):
             self._draw_track(painter, track, target, scale)
 
     def _scaled_image(self, target: QRect):
-        key = (self.frame.seq, target.width(), target.height())
+        frame = self.frame
+        assert frame is not None  # paintEvent returns early without one
+        key = (frame.seq, target.width(), target.height())
         if self._scaled is None or self._scaled[0] != key:
-            rgb = self.frame.rgb
+            rgb = frame.rgb
             if (rgb.shape[1], rgb.shape[0]) != (target.width(), target.height()):
                 shrinking = target.width() < rgb.shape[1]
                 rgb = cv2.resize(rgb, (target.width(), target.height()),

@@ -15,16 +15,15 @@ import logging
 import time
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import (APIRouter, FastAPI, File, HTTPException, Query, Request, Security,
-                     UploadFile)
+from fastapi import APIRouter, FastAPI, File, HTTPException, Query, Request, Security, UploadFile
 from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.security import HTTPBearer
 
 from ..config import Settings
 from ..engine.attendance import DayRow, day_of, parse_day
-from ..engine.errors import KioskError
 from ..engine.gallery import Person
+from ..engine.usecases import day_range
 from . import errors
 from .guard import BrowserGuard
 from .inference import InferenceQueue
@@ -177,10 +176,7 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
             last: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD, "
                                               "default the from day")] = None
     ) -> dict[str, Any]:
-        first = first or day_of(time.time())
-        last = last or first
-        if parse_day(first) > parse_day(last):
-            raise KioskError(f"from {first} is after to {last}")
+        first, last = day_range(first, last)
         return {"from": first, "to": last,
                 "rows": [day_json(r) for r in engine.attendance.between(first, last)]}
 

@@ -13,8 +13,15 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from ..engine.errors import (DatabaseError, DuplicateFaceError, FaceCountError, ImageError,
-                             KioskError, ModelMismatchError, UnknownPersonError)
+from ..engine.errors import (
+    DatabaseError,
+    DuplicateFaceError,
+    FaceCountError,
+    ImageError,
+    KioskError,
+    ModelMismatchError,
+    UnknownPersonError,
+)
 
 log = logging.getLogger("desktop.server")
 

@@ -1,0 +1,211 @@
+"""The live pipeline, without Qt: the one the window, the benchmark and the tests run.
+
+A capture thread runs a ``Feed`` for the current source and puts every frame into a
+one-slot ``LatestFrame``. The recognition thread always takes the newest frame (older
+ones are skipped, so recognition never falls behind the camera), asks the ``FrameGate``
+whether this frame needs recognising, runs the ``LiveRecognizer`` and reports a frozen
+``Recognition``. Front ends listen through ``PipelineListener`` callbacks, which run on
+the pipeline's threads: a window turns them into signals, a benchmark records them.
+
+Stale-frame rule: after ``reset`` (new source, gallery or threshold changed) results of
+frames captured before it are dropped, here and, for results already on their way to a
+front end, by ``is_current``.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from .feed import Feed, Frame, LatestFrame, SourceStatus
+from .live import LiveRecognizer, Track
+from .recognition import Recognition
+from .recognizer import FaceEngine
+
+log = logging.getLogger(__name__)
+
+POLL_SECONDS = 0.25
+ERROR_PAUSE_SECONDS = 1.0
+STOP_WAIT_SECONDS = 10.0
+"""Longest wait for a thread to finish; a stream read times out after 5 s."""
+
+
+class PipelineListener:
+    """Callbacks of a running pipeline; override what you need. They run on the
+    pipeline's threads (capture: frames and statuses; recognition: results, errors)."""
+
+    def on_source(self, spec: str, source_id: int) -> None:
+        """A new source was chosen (on the thread that called ``set_source``)."""
+
+    def on_frame(self, frame: Frame, source_id: int) -> None:
+        """A new frame is in the slot (every frame, at the source's rate)."""
+
+    def on_status(self, status: SourceStatus, source_id: int) -> None:
+        """The source changed state (connecting, live, retrying, ended, failed)."""
+
+    def on_result(self, recognition: Recognition) -> None:
+        """A frame was recognised (only results of current frames are reported)."""
+
+    def on_error(self, message: str) -> None:
+        """Recognition failed on a frame; the pipeline pauses briefly and goes on."""
+
+
+class FrameGate(Protocol):
+    """Decides per frame whether it is worth recognising (e.g. motion gating)."""
+
+    def wants(self, frame: Frame, tracks: Sequence[Track]) -> bool: ...
+
+
+class EveryFrame:
+    """The default gate: every newest frame is recognised."""
+
+    def wants(self, frame: Frame, tracks: Sequence[Track]) -> bool:
+        return True
+
+
+class _Capture:
+    """One source on its own thread; replaced, never restarted, when the source changes."""
+
+    def __init__(self, feed: Feed, source_id: int, pipeline: LivePipeline) -> None:
+        self.feed, self.source_id, self.pipeline = feed, source_id, pipeline
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"capture {source_id}",
+                                       daemon=True)
+
+    def _run(self) -> None:
+        log.info("Capture %d started", self.source_id)
+        try:
+            self.feed.run(self.stop_event, self._publish, self._report)
+        except Exception:  # a capture bug must not take the front end down
+            log.exception("Capture %d failed", self.source_id)
+        log.info("Capture %d stopped (%d frames)", self.source_id, self.feed.frames)
+
+    def _publish(self, rgb: Any) -> None:
+        frame = self.pipeline.slot.put(rgb)
+        for listener in self.pipeline.listeners:
+            listener.on_frame(frame, self.source_id)
+
+    def _report(self, status: SourceStatus) -> None:
+        for listener in self.pipeline.listeners:
+            listener.on_status(status, self.source_id)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(STOP_WAIT_SECONDS)
+        if self.thread.is_alive():
+            log.warning("Capture %d did not stop within %.0f s", self.source_id,
+                        STOP_WAIT_SECONDS)
+
+
+class LivePipeline:
+    """Capture -> newest-frame slot -> gate -> live recogniser -> listeners."""
+
+    def __init__(self, engine: FaceEngine, *, gate: FrameGate | None = None,
+                 record_attendance: bool = True, **live_options: Any) -> None:
+        self.engine = engine
+        self.gate: FrameGate = gate or EveryFrame()
+        self.record_attendance = record_attendance
+        self.live_options = live_options
+        """Overrides of the LiveRecognizer's settings (the benchmark's tuning rows)."""
+        self.slot = LatestFrame()
+        self.listeners: list[PipelineListener] = []
+        self.source_spec = ""
+        self.source_id = 0
+        self.frames = 0
+        """Frames recognised since start."""
+        self._stale_before = 0
+        self._capture: _Capture | None = None
+        self._reset = threading.Event()
+        self._rebuild = threading.Event()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="recognition", daemon=True)
+
+    # ---------------------------------------------------------------- control
+    def add_listener(self, listener: PipelineListener) -> None:
+        self.listeners.append(listener)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def set_source(self, spec: str) -> int:
+        """Show ``spec`` (camera index, video, folder, URL) instead of the current source;
+        returns its id, which every later frame and status of it carries."""
+        self._stop_capture()
+        self.source_spec = spec.strip()
+        self.source_id += 1
+        self.reset()
+        self.slot.clear()
+        s = self.engine.settings
+        feed = Feed(self.source_spec, loop_video=s.loop_video,
+                    slideshow_seconds=s.slideshow_seconds,
+                    reconnect_max_seconds=s.reconnect_max_seconds)
+        log.info("Source %d: %s", self.source_id, self.source_spec)
+        for listener in self.listeners:
+            listener.on_source(self.source_spec, self.source_id)
+        self._capture = _Capture(feed, self.source_id, self)
+        self._capture.thread.start()
+        return self.source_id
+
+    def reset(self, *, rebuild: bool = False) -> None:
+        """Forget tracks before the next frame and drop results of frames captured so far
+        (their labels may be out of date); ``rebuild`` also re-reads the live settings."""
+        self._stale_before = self.slot.seq
+        if rebuild:
+            self._rebuild.set()
+        self._reset.set()
+
+    def is_current(self, recognition: Recognition) -> bool:
+        """False for a result of a frame captured before the last reset or source change."""
+        return recognition.frame_seq > self._stale_before
+
+    def latest_frame(self) -> Frame | None:
+        return self.slot.latest()
+
+    def stop(self) -> None:
+        """Stop capture and recognition and wait for both threads."""
+        self._stop_capture()
+        self._stop.set()
+        self.slot.wake()
+        if self._thread.is_alive():
+            self._thread.join(STOP_WAIT_SECONDS)
+            if self._thread.is_alive():
+                log.warning("Recognition did not stop within %.0f s", STOP_WAIT_SECONDS)
+
+    def _stop_capture(self) -> None:
+        if self._capture is not None:
+            self._capture.stop()
+            self._capture = None
+
+    # ---------------------------------------------------------------- recognition thread
+    def _recognizer(self) -> LiveRecognizer:
+        return LiveRecognizer.from_settings(self.engine, record_attendance=self.record_attendance,
+                                            **self.live_options)
+
+    def _run(self) -> None:
+        live = self._recognizer()
+        seq = 0
+        while not self._stop.is_set():
+            frame = self.slot.wait_newer(seq, POLL_SECONDS)
+            if frame is None or self._stop.is_set():
+                continue
+            seq = frame.seq
+            if self._reset.is_set():
+                self._reset.clear()
+                live = self._recognizer() if self._rebuild.is_set() else live
+                self._rebuild.clear()
+                live.reset()
+            if not self.gate.wants(frame, live.tracks):
+                continue
+            try:
+                recognition = Recognition.of(frame, live.process(frame.rgb, now=frame.ts))
+            except Exception as exc:  # keep the front end alive; say what went wrong
+                log.exception("Recognition failed on frame %d", frame.seq)
+                for listener in self.listeners:
+                    listener.on_error(f"Recognition failed: {exc}")
+                self._stop.wait(ERROR_PAUSE_SECONDS)
+                continue
+            self.frames += 1
+            if self.is_current(recognition) and not self._stop.is_set():
+                for listener in self.listeners:
+                    listener.on_result(recognition)

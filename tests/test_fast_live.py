@@ -1,0 +1,162 @@
+"""Fast tier: the live recogniser and the live pipeline on synthetic detections and
+vectors (tests/synthetic.py) over a real gallery, Faiss index and SQLite attendance."""
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+from synthetic import SyntheticEngine, face
+from test_sources import write_video
+
+from desktop.engine.feed import Frame
+from desktop.engine.live import UNKNOWN, LiveRecognizer, iou
+from desktop.engine.pipeline import LivePipeline, PipelineListener
+
+
+@pytest.fixture
+def synthetic(tmp_path):
+    engine = SyntheticEngine(tmp_path / "db")
+    engine.enroll("Ada", 1)
+    engine.enroll("Grace", 2)
+    yield engine
+    engine.close()
+
+
+def frame(number: int) -> np.ndarray:
+    return np.full((48, 64, 3), number, np.uint8)
+
+
+def test_iou_of_boxes():
+    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
+    assert iou((0, 0, 10, 10), (20, 20, 30, 30)) == 0.0
+    assert iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(50 / 150)
+
+
+def test_tracks_follow_overlapping_boxes_and_drop_after_missed_frames(synthetic):
+    live = LiveRecognizer(synthetic, confirm_frames=2, max_missed=1, record_attendance=False)
+    synthetic.script = {1: [face((10, 10, 50, 50), 1), face((100, 10, 140, 50), 2)],
+                        2: [face((14, 10, 54, 50), 1), face((104, 10, 144, 50), 2)],
+                        3: [face((18, 10, 58, 50), 1)]}
+    first = live.process(frame(1), now=1.0)
+    second = live.process(frame(2), now=1.1)
+    assert sorted(t.id for t in first.tracks) == sorted(t.id for t in second.tracks)
+    third = live.process(frame(3), now=1.2)
+    assert len(third.tracks) == 1 and len(live.tracks) == 2  # Grace missed once: kept
+    live.process(frame(3), now=1.3)
+    assert len(live.tracks) == 1  # missed twice: dropped
+
+
+def test_a_label_needs_agreeing_frames_then_is_steady_and_checks_in_once(synthetic):
+    live = LiveRecognizer(synthetic, confirm_frames=2, recheck_seconds=1.0)
+    synthetic.script = {n: [face((10 + n, 10, 60 + n, 60), 1)] for n in range(1, 8)}
+    first = live.process(frame(1), now=0.0)
+    assert first.tracks[0].label is None and first.tracks[0].text == "..."
+    second = live.process(frame(2), now=0.1)
+    track = second.tracks[0]
+    assert track.label == "Ada" and track.text.startswith("Ada 0.")
+    assert [c.name for c in second.checkins] == ["Ada"]
+    third = live.process(frame(3), now=0.2)
+    assert third.embedded == 0  # confirmed and not due a re-check: no embedding
+    recheck = live.process(frame(4), now=1.5)
+    assert recheck.embedded == 1 and recheck.checkins == []  # cool-down: one check-in
+    assert [r.name for r in synthetic.attendance.day()] == ["Ada"]
+
+
+def test_a_stranger_is_unknown_and_counted_once_as_a_visitor(synthetic):
+    live = LiveRecognizer(synthetic, confirm_frames=2, recheck_seconds=0.0)
+    synthetic.script = {n: [face((10, 10, 60, 60), 0)] for n in range(1, 5)}
+    for n in range(1, 5):
+        result = live.process(frame(n), now=n / 10)
+    assert result.tracks[0].label == UNKNOWN and result.tracks[0].text == UNKNOWN
+    assert synthetic.attendance.visitors() == 1
+
+
+class Collect(PipelineListener):
+    def __init__(self) -> None:
+        self.results, self.frames = [], []
+        self.got = threading.Event()
+
+    def on_frame(self, frame: Frame, source_id: int) -> None:
+        self.frames.append(frame.seq)
+
+    def on_result(self, recognition) -> None:
+        self.results.append(recognition)
+        self.got.set()
+
+
+class SkipAll:
+    def wants(self, frame, tracks) -> bool:
+        return False
+
+
+def wait_for(condition, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_pipeline_recognises_the_newest_frames_and_drops_stale_results(synthetic, tmp_path):
+    clip = write_video(tmp_path / "clip.avi", frames=20, fps=50)
+    pipeline = LivePipeline(synthetic)
+    seen = Collect()
+    pipeline.add_listener(seen)
+    pipeline.start()
+    try:
+        pipeline.set_source(str(clip))
+        wait_for(lambda: len(seen.results) >= 3)
+        seqs = [r.frame_seq for r in seen.results]
+        assert seqs == sorted(seqs) and set(seqs) <= set(seen.frames)
+        pipeline.reset()
+        stale = pipeline._stale_before
+        count = len(seen.results)
+        wait_for(lambda: len(seen.results) > count)
+        assert all(r.frame_seq > stale for r in seen.results[count:])
+        assert all(pipeline.is_current(r) for r in seen.results[count:])
+    finally:
+        pipeline.stop()
+
+
+def test_the_gate_decides_which_frames_are_recognised(synthetic, tmp_path):
+    clip = write_video(tmp_path / "clip.avi", frames=10, fps=50)
+    pipeline = LivePipeline(synthetic, gate=SkipAll())
+    seen = Collect()
+    pipeline.add_listener(seen)
+    pipeline.start()
+    try:
+        pipeline.set_source(str(clip))
+        wait_for(lambda: len(seen.frames) >= 10)
+        time.sleep(0.2)
+        assert seen.results == [] and synthetic.calls == 0
+    finally:
+        pipeline.stop()
+
+
+def test_reconfigure_checks_everything_first_then_applies_what_changed(synthetic, tmp_path):
+    from desktop.config import SettingsError
+    from desktop.engine.configure import reconfigure
+    with pytest.raises(SettingsError, match="confirm_frames"):
+        reconfigure(synthetic, {"cooldown_minutes": 3, "confirm_frames": 0})
+    assert synthetic.settings.cooldown_minutes == 10.0  # nothing applied
+    with pytest.raises(SettingsError, match="unknown setting"):
+        reconfigure(synthetic, {"no_such_setting": 1})
+
+    clip = write_video(tmp_path / "clip.avi", frames=10, fps=50)
+    pipeline = LivePipeline(synthetic)
+    seen = Collect()
+    pipeline.add_listener(seen)
+    pipeline.start()
+    try:
+        applied = reconfigure(synthetic, {"cooldown_minutes": "3", "source": str(clip),
+                                          "weights": "casia-webface"}, pipeline)
+        assert synthetic.attendance.cooldown == 180.0
+        assert pipeline.source_spec == str(clip) and pipeline.source_id == 1
+        assert applied.restart_needed == ("weights",)
+        wait_for(lambda: len(seen.results) >= 1)
+        before = pipeline._stale_before
+        reconfigure(synthetic, {"confirm_frames": 3}, pipeline)
+        assert pipeline._stale_before >= before and pipeline.source_id == 1
+    finally:
+        pipeline.stop()
