@@ -29,6 +29,9 @@ class Match:
     """Cosine similarity to ``candidate`` (-1 when the gallery is empty)."""
     runner_up: float
     """Similarity of the best *other* person (-1 when there is none)."""
+    live: bool | None = None
+    """None when liveness was not checked; False for a face judged fake (then name is None)."""
+    live_score: float | None = None
 
 
 def decide(ranked: list[tuple[str, float]], threshold: float, margin: float) -> Match:

@@ -19,6 +19,7 @@ from ..config import Settings
 from ..engine.attendance import DayRow, day_of, parse_day
 from ..engine.errors import KioskError
 from ..engine.gallery import Person
+from ..engine.liveness import check_mode
 from . import errors
 from .security import configured_token
 from .uploads import MB, GuardedRoute, Policy, photos, read_photo
@@ -80,10 +81,17 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
     # ------------------------------------------------------------------ recognition
     @api.post("/recognize", tags=["recognition"], openapi_extra=photos(1),
               summary="Name every face in a photo (unknown faces have name null)")
-    def recognize(image: Annotated[UploadFile, File(description="a photo")]) -> dict[str, Any]:
+    def recognize(image: Annotated[UploadFile, File(description="a photo")],
+                  liveness: Annotated[str | None, Query(
+                      description="off or passive: score each face with the anti-spoofing "
+                                  "check; faces then carry live and liveness_score, and a fake "
+                                  "face has name null (default: the kiosk's setting)")] = None
+                  ) -> dict[str, Any]:
+        if liveness is not None:
+            check_mode(liveness, photo=True)
         rgb = read_photo(image, "image", policy)
         started = time.perf_counter()
-        faces = engine.identify(rgb)
+        faces = engine.identify(rgb, liveness)
         log.debug("recognize: %d face(s) in %.0f ms", len(faces),
                   (time.perf_counter() - started) * 1000)
         return {"faces": [face.to_json() for face in faces]}

@@ -13,7 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from ..engine.errors import (DatabaseError, DuplicateFaceError, FaceCountError, ImageError,
-                             KioskError, ModelMismatchError, UnknownPersonError)
+                             KioskError, ModelMismatchError, UnknownPersonError,
+                             WeightsUnavailableError)
 
 log = logging.getLogger("desktop.server")
 
@@ -24,6 +25,7 @@ STATUS: list[tuple[type[KioskError], int]] = [
     (ImageError, 422),
     (FaceCountError, 422),
     (DatabaseError, 503),
+    (WeightsUnavailableError, 503),
 ]
 """First match wins; any other KioskError is 400."""
 
