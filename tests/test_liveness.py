@@ -92,16 +92,15 @@ def test_upstream_samples_two_attacks_and_one_real_face(scorer, spoof_dir, load)
 
 def test_identify_marks_fake_faces_and_takes_their_name(engine, spoof_dir, load):
     attack, real = load(spoof_dir / ATTACKS[0]), load(spoof_dir / REAL)
-    engine.enroll("Attack Subject", [("F1", attack)])
-    engine.enroll("Real Subject", [("T1", real)])
+    engine.enroll("Sample Subject", [("T1", real)])  # the attacks show the same man
     plain = engine.identify(attack)[0]
-    assert plain.match.name == "Attack Subject" and "live" not in plain.to_json()
+    assert plain.match.name == "Sample Subject" and "live" not in plain.to_json()
     fake = engine.identify(attack, "passive")[0]
     assert fake.match.live is False and fake.match.name is None
-    assert fake.match.candidate == "Attack Subject"
+    assert fake.match.candidate == "Sample Subject"
     assert fake.to_json()["live"] is False and fake.to_json()["name"] is None
     live = engine.identify(real, "passive")[0]
-    assert live.match.live is True and live.match.name == "Real Subject"
+    assert live.match.live is True and live.match.name == "Sample Subject"
     assert 0.0 <= live.to_json()["liveness_score"] <= 1.0
 
 

@@ -88,7 +88,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=3, help="sample every Nth video frame")
     parser.add_argument("--threshold", type=float, default=Settings().liveness_threshold)
     parser.add_argument("--conventions", action="store_true")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="torch threads (1 is fastest on a busy machine); 0 = all cores")
     args = parser.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
     detector = FaceDetector(device="cpu")
     model = AntiSpoof(args.weights, device="cpu")
     sets = collect(detector, args.faces, args.every)
