@@ -5,16 +5,20 @@ A fast tier on hand-made landmark sets checks the geometry without any model.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import cv2
 import numpy as np
 import pytest
-
 from conftest import ROOT
+
 from desktop.config import DEFAULTS
-from desktop.engine.challenge import (LEFT, RIGHT, ChallengeState, HeadTurnChallenge, parallax,
-                                      yaw_offset)
+from desktop.engine.challenge import (
+    LEFT,
+    RIGHT,
+    ChallengeState,
+    HeadTurnChallenge,
+    parallax,
+    yaw_offset,
+)
 from desktop.engine.detection import Detection
 
 LFW = ROOT.parent / "shared" / "lfw" / "images"

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 import torch
+from conftest import ANTISPOOF, ROOT
 
-from conftest import ANTISPOOF, ROOT, person_photos
 from desktop.engine.antispoof import MODEL_FILES, AntiSpoof, resolve_antispoof_weights
 from desktop.engine.errors import KioskError, WeightsUnavailableError
 from desktop.engine.minifasnet import MiniFASNet, load_minifasnet
@@ -134,8 +134,9 @@ def test_cli_identify_json_carries_live(tmp_path, weights_path, spoof_dir):
 
 
 def test_http_recognize_carries_live(engine, spoof_dir):
-    from desktop.server import create_app
     from test_server import running
+
+    from desktop.server import create_app
     with running(create_app(engine, engine.settings)) as url, \
             httpx.Client(base_url=url, timeout=60) as http:
         files = {"image": ("F2.jpg", (spoof_dir / ATTACKS[1]).read_bytes(), "image/jpeg")}

@@ -24,7 +24,7 @@ from .embedding import FaceEmbedder
 from .errors import DuplicateFaceError, FaceCountError, KioskError
 from .gallery import DeleteReport, Gallery, Person, validate_name
 from .images import decode_jpeg
-from .liveness import LivenessVerdict, judge, live_json, uses_passive
+from .liveness import LivenessVerdict, check_mode, judge, live_json, uses_passive
 from .matching import Match, decide
 
 if TYPE_CHECKING:
@@ -101,7 +101,7 @@ class Models:
         self.load_seconds = time.perf_counter() - started
         self._settings = settings
         self._antispoof: AntiSpoof | None = None
-        if settings.liveness != "off":
+        if check_mode(settings.liveness) != "off":
             self.run(self.antispoof)
 
     def antispoof(self) -> AntiSpoof:
