@@ -87,6 +87,8 @@ def cmd_enroll_folder(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_identify(settings: Settings, args: argparse.Namespace) -> int:
     """Exit 0 when at least one image was read (each unreadable one is reported), 2 if none."""
+    from .engine.liveness import check_mode
+    liveness = check_mode(args.liveness, photo=True) if args.liveness else None
     engine = _engine(settings)
     read = 0
     for path, image in _images(args.images):
@@ -96,7 +98,7 @@ def cmd_identify(settings: Settings, args: argparse.Namespace) -> int:
             else:
                 print(f"{path}: error: {image}")
             continue
-        results = engine.identify(image)
+        results = engine.identify(image, liveness)
         read += 1
         if args.json:
             _print_json({"image": path, "faces": [r.to_json() for r in results]})
@@ -106,7 +108,9 @@ def cmd_identify(settings: Settings, args: argparse.Namespace) -> int:
             box = ", ".join(f"{v:.0f}" for v in r.box)
             who = r.match.name or "Unknown"
             hint = f" (closest: {r.match.candidate})" if not r.match.name and r.match.candidate else ""
-            print(f"  [{box}] {who}{hint} similarity {r.match.similarity:.3f}")
+            live = "" if r.match.live is None else (
+                f", {'live' if r.match.live else 'NOT LIVE'} {r.match.live_score:.2f}")
+            print(f"  [{box}] {who}{hint} similarity {r.match.similarity:.3f}{live}")
     if not read:
         raise KioskError(f"none of the {len(args.images)} image(s) could be read")
     return 0
@@ -295,6 +299,9 @@ def _common_options(suppress: bool) -> argparse.ArgumentParser:
                         help="FaceNet weights: vggface2 (default), casia-webface, or a "
                              "state_dict file ($FACENET_WEIGHTS)", **default)
     common.add_argument("--device", help="auto (default), cpu or cuda:N", **default)
+    common.add_argument("--antispoof-weights", metavar="DIR", **default,
+                        help="folder with the two MiniFASNet liveness files (default: "
+                             "downloaded once into torch's cache)")
     common.add_argument("--threshold", type=float, **default,
                         help="cosine similarity needed for a match (default: the database's)")
     common.add_argument("--min-face-size", type=_positive, **default,
@@ -348,6 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("identify", cmd_identify, "name every face in every image")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--json", action="store_true", help="one JSON object per image and line")
+    p.add_argument("--liveness", choices=("off", "passive", "challenge", "both"),
+                   help="passive: score each face "
+                   "with the anti-spoofing check; a fake face gets no name (default: the "
+                   "liveness setting)")
     p = add("verify", cmd_verify, "1:1: are two photos the same person? (exit 0 if so)")
     p.add_argument("image_a", metavar="IMAGE_A")
     p.add_argument("image_b", metavar="IMAGE_B")
@@ -403,8 +414,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func = getattr(args, "func", cmd_window)
     overrides = {key: getattr(args, key, None)
-                 for key in ("model", "weights", "device", "threshold", "min_face_size",
-                             "source", "host", "port", "api_token")}
+                 for key in ("model", "weights", "device", "antispoof_weights", "threshold",
+                             "min_face_size", "source", "host", "port", "api_token")}
     try:
         settings = load_settings(args.db, **overrides)
         setup_logging(args.verbose, settings.log_path)

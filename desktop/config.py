@@ -45,6 +45,22 @@ class Settings:
     torch_threads: int = 0
     """Intra-op threads for torch; 0 means one per CPU core."""
 
+    # --- liveness (presentation-attack detection; README "Liveness") -------------
+    liveness: str = "off"
+    """'off', 'passive' (MiniFASNet on the face), 'challenge' (turn the head), or 'both'."""
+    liveness_threshold: float = 0.5
+    """A face is live when the averaged MiniFASNet P(real) reaches this."""
+    liveness_at_registration: bool = True
+    liveness_at_checkin: bool = True
+    antispoof_weights: str | None = None
+    """Folder with the two MiniFASNet files; None downloads them once into torch's cache."""
+    challenge_yaw: float = 0.35
+    """Head-turn challenge: change of the nose offset (see challenge.py) to reach."""
+    challenge_frames: int = 3
+    """Frames that must hold the turned pose."""
+    challenge_seconds: float = 6.0
+    """Time to complete the turn."""
+
     # --- detection -----------------------------------------------------------------
     min_face_size: int = 40
     """Smallest face (pixels, after downscaling) MTCNN looks for; larger is faster."""

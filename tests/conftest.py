@@ -21,6 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FACES = Path(os.environ.get("KIOSK_FACES", ROOT.parent / "shared" / "faces"))
 WEIGHTS = Path(os.environ.get("FACENET_WEIGHTS", ROOT.parent / "shared" / "models" /
                               "20180408-102900-casia-webface-features.pt"))
+ANTISPOOF = Path(os.environ.get("ANTISPOOF_WEIGHTS", ROOT.parent / "shared" / "models" /
+                                "anti_spoof"))
 
 needs_faces = pytest.mark.skipif(not FACES.is_dir(),
                                  reason=f"face photos not found at {FACES} (set KIOSK_FACES)")
@@ -64,13 +66,14 @@ def models(weights_path):
     """MTCNN + FaceNet (CASIA-WebFace weights), loaded once for the whole run."""
     from desktop.config import Settings
     from desktop.engine.recognizer import Models
-    return Models(Settings(weights=str(weights_path)))
+    return Models(Settings(weights=str(weights_path), antispoof_weights=str(ANTISPOOF)))
 
 
 @pytest.fixture
 def settings(tmp_path, weights_path):
     from desktop.config import load_settings
-    return load_settings(tmp_path / "db", weights=str(weights_path))
+    return load_settings(tmp_path / "db", weights=str(weights_path),
+                         antispoof_weights=str(ANTISPOOF))
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """FaceNet (InceptionResnetV1) embeddings, and where its weights come from."""
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from facenet_pytorch import InceptionResnetV1
 from ..config import DEFAULTS
 from .detection import pick_device
 from .errors import WeightsUnavailableError
+from .weights import checkpoint_dir, download_once, file_digest
 
 log = logging.getLogger(__name__)
 
@@ -24,11 +24,6 @@ PRETRAINED_URLS = {
                      "20180408-102900-casia-webface.pt",
 }
 EMBEDDING_DIM = 512
-
-
-def checkpoint_dir() -> Path:
-    """Where torch.hub (and facenet-pytorch) keep downloaded weights."""
-    return Path(torch.hub.get_dir()).parent / "checkpoints"
 
 
 def resolve_weights(spec: str) -> Path:
@@ -45,30 +40,10 @@ def resolve_weights(spec: str) -> Path:
             f"FaceNet weights file not found: {path}. Pass --weights with a state_dict file "
             f"or one of: {', '.join(PRETRAINED_URLS)}.")
     url = PRETRAINED_URLS[spec]
-    target = checkpoint_dir() / os.path.basename(url)
-    if target.is_file():
-        return target
-    log.info("Downloading FaceNet %s weights to %s", spec, target)
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        torch.hub.download_url_to_file(url, str(target), progress=True)
-    except Exception as exc:  # no network, proxy, disk full: all end the same way
-        raise WeightsUnavailableError(
-            f"The FaceNet '{spec}' weights are not on this machine and could not be downloaded "
-            f"({type(exc).__name__}: {exc}).\n"
-            f"  Either put the file {target.name} into {target.parent}/\n"
-            f"  (from {url}),\n"
-            f"  or pass --weights PATH (or set FACENET_WEIGHTS) to a FaceNet state_dict file."
-        ) from None
-    return target
-
-
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return download_once(url, checkpoint_dir() / os.path.basename(url),
+                         what=f"FaceNet '{spec}' weights",
+                         alternative="pass --weights PATH (or set FACENET_WEIGHTS) to a FaceNet "
+                                     "state_dict file")
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,9 @@ class Match:
     """Similarity of the best *other* person (-1 when there is none)."""
     quality: str | None = None
     """Why the face was not judged (too small, blurred, uncertain); then ``name`` is None."""
+    live: bool | None = None
+    """None when liveness was not checked; False for a face judged fake (then name is None)."""
+    live_score: float | None = None
 
 
 def decide(ranked: list[tuple[str, float]], threshold: float, margin: float) -> Match:

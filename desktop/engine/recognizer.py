@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -25,9 +25,13 @@ from .embedders import Embedder, load_embedder
 from .errors import DuplicateFaceError, FaceCountError, KioskError, LowQualityError
 from .gallery import DeleteReport, Gallery, Person
 from .images import decode_jpeg
+from .liveness import LivenessVerdict, check_mode, judge, live_json, uses_passive
 from .matching import Match, decide, default_threshold, model_defaults
 from .names import normalize_name
 from .quality import quality_problem
+
+if TYPE_CHECKING:
+    from .antispoof import AntiSpoof
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -50,7 +54,7 @@ class FaceResult:
         return {"box": [round(v, 1) for v in self.box], "name": self.match.name,
                 "candidate": self.match.candidate,
                 "similarity": round(self.match.similarity, 4), "det_prob": round(self.det_prob, 4),
-                "quality": self.match.quality}
+                "quality": self.match.quality, **live_json(self.match)}
 
 
 @dataclass(frozen=True)
@@ -100,6 +104,21 @@ class Models:
         started = time.perf_counter()
         self.detector, self.embedder = self.run(self._load, settings)
         self.load_seconds = time.perf_counter() - started
+        self._settings = settings
+        self._antispoof: AntiSpoof | None = None
+        if check_mode(settings.liveness) != "off":
+            self.run(self.antispoof)
+
+    def antispoof(self) -> AntiSpoof:
+        """The MiniFASNet pair, loaded on first use (call on the inference thread)."""
+        if self._antispoof is None:
+            from .antispoof import AntiSpoof
+            self._antispoof = AntiSpoof(self._settings.antispoof_weights, self._settings.device)
+        return self._antispoof
+
+    def liveness_scores(self, rgb: np.ndarray, boxes: list) -> np.ndarray:
+        """P(real face) per box, computed on the inference thread."""
+        return self.run(lambda: self.antispoof().score(rgb, boxes))
 
     @staticmethod
     def _load(settings: Settings) -> tuple[FaceDetector, Embedder]:
@@ -225,14 +244,30 @@ class FaceEngine:
         return self.models.run(self.gallery.search, vectors, k)
 
     # ------------------------------------------------------------ recognition
-    def identify(self, rgb: np.ndarray) -> list[FaceResult]:
+    def identify(self, rgb: np.ndarray, liveness: str | None = None) -> list[FaceResult]:
+        """Every face with its match; with passive liveness (``liveness``, else the
+        check-in setting) a face judged fake is marked and gets no name."""
         faces = self.faces(rgb)
         problems = [self.quality(f) for f in faces]
         judged = [f for f, p in zip(faces, problems) if not p]
-        matches = iter(self.match(self.embed([f.crop for f in judged])))
+        matches = self.match(self.embed([f.crop for f in judged]))
+        if uses_passive(liveness or self.checkin_liveness) and judged:
+            verdicts = self.check_liveness(rgb, [f.detection.box for f in judged])
+            matches = [judge(m, v) for m, v in zip(matches, verdicts)]
+        decided = iter(matches)
         return [FaceResult(f.detection.box, f.detection.prob,
-                           Match(None, None, -1.0, -1.0, p) if p else next(matches))
+                           Match(None, None, -1.0, -1.0, p) if p else next(decided))
                 for f, p in zip(faces, problems)]
+
+    @property
+    def checkin_liveness(self) -> str:
+        return self.settings.liveness if self.settings.liveness_at_checkin else "off"
+
+    def check_liveness(self, rgb: np.ndarray, boxes: list) -> list[LivenessVerdict]:
+        """Passive verdicts for faces about to be labelled or registered (not every frame)."""
+        scores = self.models.liveness_scores(rgb, boxes)
+        threshold = self.settings.liveness_threshold
+        return [LivenessVerdict(bool(s >= threshold), float(s)) for s in scores]
 
     def verify(self, rgb_a: np.ndarray, rgb_b: np.ndarray) -> Verification:
         """1:1 comparison of the subject faces of two photos."""

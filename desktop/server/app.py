@@ -23,6 +23,7 @@ from fastapi.security import HTTPBearer
 from ..config import Settings
 from ..engine.attendance import DayRow, day_of, parse_day
 from ..engine.gallery import Person
+from ..engine.liveness import check_mode
 from ..engine.usecases import day_range
 from . import errors
 from .guard import BrowserGuard
@@ -100,11 +101,18 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
     @api.post("/recognize", tags=["recognition"], openapi_extra=photos(1),
               summary="Name every face in a photo (unknown faces have name null)")
     async def recognize(request: Request,
-                        image: Annotated[UploadFile, File(description="a photo")]
+                        image: Annotated[UploadFile, File(description="a photo")],
+                        liveness: Annotated[str | None, Query(
+                            description="off or passive: score each face with the "
+                                        "anti-spoofing check; faces then carry live and "
+                                        "liveness_score, and a fake face has name null "
+                                        "(default: the kiosk's setting)")] = None
                         ) -> dict[str, Any]:
+        if liveness is not None:
+            check_mode(liveness, photo=True)
         rgb = await decode(image, "image")
         started = time.perf_counter()
-        faces = await inference.run(request, engine.identify, rgb)
+        faces = await inference.run(request, engine.identify, rgb, liveness)
         log.debug("recognize: %d face(s) in %.0f ms", len(faces),
                   (time.perf_counter() - started) * 1000)
         return {"faces": [face.to_json() for face in faces]}

@@ -21,6 +21,7 @@ from ..engine.errors import (
     KioskError,
     ModelMismatchError,
     UnknownPersonError,
+    WeightsUnavailableError,
 )
 
 log = logging.getLogger("desktop.server")
@@ -32,6 +33,7 @@ STATUS: list[tuple[type[KioskError], int]] = [
     (ImageError, 422),
     (FaceCountError, 422),
     (DatabaseError, 503),
+    (WeightsUnavailableError, 503),
 ]
 """First match wins; any other KioskError is 400."""
 
