@@ -89,3 +89,6 @@ def load():
     def _load(path: Path) -> np.ndarray:
         return load_image(path)
     return _load
+
+
+from pg_support import pg_server, pg_url  # noqa: E402,F401  (PostgreSQL fixtures)

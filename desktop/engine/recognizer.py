@@ -17,14 +17,13 @@ import numpy as np
 
 from ..config import Settings
 from .alignment import crop_face
-from .attendance import Attendance
-from .database import Database
 from .detection import Detection, FaceDetector
 from .embedding import FaceEmbedder
 from .errors import DuplicateFaceError, FaceCountError, KioskError
 from .gallery import DeleteReport, Gallery, Person, validate_name
 from .images import decode_jpeg
 from .matching import Match, decide
+from .store import open_attendance, open_store
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -131,13 +130,10 @@ class FaceEngine:
                  allow_model_mismatch: bool = False) -> None:
         self.settings = settings
         self.models = models or Models(settings)
-        self.db = Database(settings.db_path)
+        self.db = open_store(settings)  # SQLite file, or the shared PostgreSQL store
         self.gallery = Gallery(self.db, self.models.embedder.info,
                                allow_model_mismatch=allow_model_mismatch)
-        self.attendance = Attendance(self.db, cooldown_minutes=settings.cooldown_minutes,
-                                     retention_days=settings.retention_days,
-                                     store_checkin_snapshots=settings.store_checkin_snapshots,
-                                     store_visitor_snapshots=settings.store_visitor_snapshots)
+        self.attendance = open_attendance(self.db, settings)
 
     def close(self) -> None:
         self.db.close()
