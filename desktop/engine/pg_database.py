@@ -269,6 +269,11 @@ class _PgCursor:
         self.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
                      "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, str(value)))
 
+    def reset_identity(self, table: str) -> None:
+        """After inserting explicit ids (db copy): new rows continue above the highest."""
+        self._cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                          f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
+
     def claim(self, key: str) -> bool:
         """Record an idempotency key in this transaction; False if it was applied before."""
         self._cur.execute("INSERT INTO applied_ops(key, applied_at) VALUES (%s, %s) "
