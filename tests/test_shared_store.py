@@ -120,10 +120,13 @@ KIOSK = textwrap.dedent("""
     from desktop.engine.embedding import ModelInfo
     from desktop.engine.gallery import Gallery
     url, home, query = sys.argv[1], sys.argv[2], np.load(sys.argv[3])
-    gallery = Gallery(PgDatabase(url, Path(home)), ModelInfo("casia-webface", "test-model"))
+    threshold = float(sys.argv[4]) if len(sys.argv) > 4 else 0.9
+    db = PgDatabase(url, Path(home))
+    gallery = Gallery(db, ModelInfo(db.get_meta("model_name", "casia-webface"),
+                                    db.get_meta("model_id", "test-model")))
     def best():
         ranked = gallery.search(query, 1)[0]
-        return ranked[0][0] if ranked and ranked[0][1] > 0.9 else None
+        return ranked[0][0] if ranked and ranked[0][1] >= threshold else None
     print("ready", flush=True)
     while best() is None:
         time.sleep(0.005)
