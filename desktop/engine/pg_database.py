@@ -81,9 +81,9 @@ class PgDatabase:
                                     f"{_first_line(exc)}") from None
         except psycopg.Error as exc:
             raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
-        self._pool = ConnectionPool(url, min_size=1, max_size=pool_size, kwargs=conninfo,
-                                    check=ConnectionPool.check_connection, open=True,
-                                    name="face-kiosk")
+        self._pool_options = dict(min_size=1, max_size=pool_size, kwargs=conninfo,
+                                  check=ConnectionPool.check_connection, name="face-kiosk")
+        self._pool = ConnectionPool(url, open=True, **self._pool_options)
         self._online.set()
         self._listener = threading.Thread(target=self._listen, name="store-listener",
                                           daemon=True)
@@ -199,7 +199,7 @@ class PgDatabase:
                     conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     self._changed(conn, force=True)  # anything may have changed meanwhile
                     if not self._online.is_set():
-                        self._pool.check()  # drop connections broken by the outage
+                        self._renew_pool()
                         log.info("Shared database %s is back online", self.label)
                     self._online.set()
                     self._wake.clear()
@@ -213,6 +213,12 @@ class PgDatabase:
             if not self._closing.is_set():
                 self._closing.wait(backoff)
                 backoff = min(backoff * 2, 2.0)
+
+    def _renew_pool(self) -> None:
+        """A fresh pool after an outage: the old one would wait out its reconnection
+        back-off (seconds to minutes) before handing out a connection again."""
+        old, self._pool = self._pool, ConnectionPool(self.url, open=True, **self._pool_options)
+        old.close(timeout=1.0)
 
     def _serve(self, conn: psycopg.Connection) -> None:
         """Wait for notifications; every ``poll_seconds`` re-read meta and run the ticks."""
