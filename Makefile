@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-fast lint bench clean-venv
+.PHONY: run test test-fast lint bench clean-venv postgres-server
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,17 @@ $(STAMP): requirements.txt
 run: $(STAMP)
 	$(PY) main.py $(ARGS)
 
+# The shared-store tests start a private PostgreSQL server with the machine's server
+# programs; install Debian's package when they are missing and we may (root + apt-get).
+postgres-server:
+	@$(PYTHON) -c "import glob, shutil, sys; sys.exit(not (shutil.which('initdb') or glob.glob('/usr/lib/postgresql/*/bin/initdb')))" \
+	|| { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	     && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null \
+	     || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null; }; } \
+	|| echo "PostgreSQL server programs not installed: the shared-store tests will skip"
+
 # everything: lint, types, then every test (model tests included)
-test: lint
+test: lint postgres-server
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q tests
 
 # the fast tier: no FaceNet/MTCNN weights loaded, runs in seconds

@@ -172,11 +172,11 @@ def cmd_rename(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.database import Database
     from .engine.evaluation import evaluate
+    from .engine.store import open_store
     threshold = settings.threshold
-    if threshold is None and settings.db_path.exists():
-        stored = Database(settings.db_path).get_meta("threshold")
+    if threshold is None and (settings.db_url or settings.db_path.exists()):
+        stored = open_store(settings).get_meta("threshold")
         threshold = float(stored) if stored is not None else None
     models = _models(settings)
     result = evaluate(models, settings, Path(args.folder), k=args.k,
@@ -242,10 +242,10 @@ def cmd_reembed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.attendance import Attendance, day_of
-    from .engine.database import Database
+    from .engine.attendance import day_of
+    from .engine.store import open_attendance, open_store
     from .engine.usecases import day_range
-    attendance = Attendance(Database(settings.db_path), retention_days=settings.retention_days)
+    attendance = open_attendance(open_store(settings), settings)
     if args.action == "today":
         today = day_of(time.time())
         rows = attendance.day(today)
@@ -290,8 +290,9 @@ def _common_options(suppress: bool) -> argparse.ArgumentParser:
     was given before it, hence SUPPRESS defaults on the command's copy."""
     default: dict[str, Any] = {"default": argparse.SUPPRESS} if suppress else {}
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", metavar="DIR", help="database folder (default faces_db/, "
-                        "or $FACE_KIOSK_DB)", **default)
+    common.add_argument("--db", metavar="DIR|URL", help="database folder (default faces_db/, "
+                        "or $FACE_KIOSK_DB), or postgresql://user@host:port/dbname for a "
+                        "store shared by several kiosks", **default)
     common.add_argument("--model", metavar="MODEL", help="face model: facenet (default), dlib, "
                         "or onnx:PATH, an ArcFace-style .onnx file ($FACE_KIOSK_MODEL)",
                         **default)
@@ -401,6 +402,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
     p.add_argument("--token", dest="api_token", help="bearer token (or $FACE_KIOSK_TOKEN)")
+    from .db_cli import add_parser as add_db_parser
+    add_db_parser(add)
     p = add("bench", cmd_bench, "print where the time goes (stages, live loop, index scale)")
     p.add_argument("--video", help="video file for the live-loop figures")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")

@@ -28,7 +28,16 @@ SETTINGS_FILE = "settings.json"
 class Settings:
     # --- storage -------------------------------------------------------------------
     db_dir: Path = Path("faces_db")
-    """Folder holding gallery.sqlite3, the derived Faiss index, settings and logs."""
+    """Folder holding gallery.sqlite3, the derived Faiss index, settings and logs. With a
+    shared PostgreSQL store it keeps this kiosk's own files (settings, log, index cache,
+    check-in outbox): $FACE_KIOSK_HOME, default faces_db/."""
+    db_url: str | None = None
+    """postgresql://user@host:port/dbname: the shared store of several kiosks (given as
+    --db or $FACE_KIOSK_DB); None keeps the SQLite file in db_dir."""
+    kiosk_name: str = ""
+    """Recorded with each check-in and visitor; empty means this computer's host name."""
+    store_poll_seconds: float = 1.0
+    """Shared store: how often changes are looked for when no notification came."""
 
     # --- models --------------------------------------------------------------------
     model: str = "facenet"
@@ -198,7 +207,7 @@ class Settings:
 
 
 DEFAULTS = Settings()
-_NOT_SAVED = ("db_dir", "extra", "api_token")
+_NOT_SAVED = ("db_dir", "db_url", "extra", "api_token")
 _FIELDS = {f.name for f in dataclasses.fields(Settings)} - {"extra"}
 
 LIMITS: dict[str, tuple[float, float]] = {
@@ -313,7 +322,11 @@ def load_settings(db_dir: str | Path | None = None, **overrides: Any) -> Setting
     environment variable or override raises SettingsError.
     """
     env = {attr: os.environ[var] for var, attr in _ENV.items() if os.environ.get(var)}
-    root = Path(db_dir) if db_dir else Path(env.get("db_dir", DEFAULTS.db_dir))
+    target = str(db_dir) if db_dir else env.get("db_dir")
+    db_url = None
+    if target and target.startswith(("postgresql://", "postgres://")):
+        db_url, target = target, os.environ.get("FACE_KIOSK_HOME")
+    root = Path(target) if target else DEFAULTS.db_dir
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}
     path = root / SETTINGS_FILE
@@ -323,7 +336,7 @@ def load_settings(db_dir: str | Path | None = None, **overrides: Any) -> Setting
         except (OSError, ValueError) as exc:
             log.warning("Ignoring unreadable %s: %s", path, exc)
             stored = {}
-        known = {f.name for f in dataclasses.fields(Settings)} - {"db_dir", "extra"}
+        known = {f.name for f in dataclasses.fields(Settings)} - {"db_dir", "db_url", "extra"}
         for key, value in stored.items():
             if key not in known:
                 extra[key] = value
@@ -334,6 +347,6 @@ def load_settings(db_dir: str | Path | None = None, **overrides: Any) -> Setting
                 log.warning("Ignoring a setting in %s: %s", path, exc)
     values.update({k: coerce(k, v) for k, v in env.items() if k != "db_dir"})
     values.update({k: coerce(k, v) for k, v in overrides.items() if v is not None})
-    settings = Settings(**values, db_dir=root)
+    settings = Settings(**values, db_dir=root, db_url=db_url)
     settings.extra = extra
     return settings

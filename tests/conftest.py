@@ -118,3 +118,6 @@ def pytest_collection_modifyitems(config, items) -> None:
     for item in items:
         if {"models", "weights_path"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.model)
+
+
+from pg_support import pg_server, pg_url  # noqa: E402,F401  (PostgreSQL fixtures)

@@ -53,8 +53,10 @@ class Attendance:
     def __init__(self, db: Database, *, cooldown_minutes: float = DEFAULTS.cooldown_minutes,
                  retention_days: int = DEFAULTS.retention_days,
                  store_checkin_snapshots: bool = DEFAULTS.store_checkin_snapshots,
-                 store_visitor_snapshots: bool = DEFAULTS.store_visitor_snapshots) -> None:
+                 store_visitor_snapshots: bool = DEFAULTS.store_visitor_snapshots,
+                 kiosk_name: str = "") -> None:
         self.db = db
+        self.kiosk_name = kiosk_name or None
         self.cooldown = cooldown_minutes * 60.0
         self.retention_days = retention_days
         self.store_checkin_snapshots = store_checkin_snapshots
@@ -77,14 +79,16 @@ class Attendance:
                         "last_seen = MAX(last_seen, excluded.last_seen), "
                         "first_in = MIN(first_in, excluded.first_in)",
                         (pid, name, day, ts, ts))
-            last = cur.execute("SELECT MAX(ts) FROM checkins WHERE person_id = ?",
-                               (pid,)).fetchone()[0]
-            if last is not None and ts - last < self.cooldown:
+            # either side of ts: a sighting queued offline may arrive after a later one
+            near = cur.execute("SELECT COUNT(*) FROM checkins WHERE person_id = ? "
+                               "AND ts > ? AND ts < ?",
+                               (pid, ts - self.cooldown, ts + self.cooldown)).fetchone()[0]
+            if near:
                 return None
-            cur.execute("INSERT INTO checkins(person_id, name, ts, day, similarity, snapshot) "
-                        "VALUES (?, ?, ?, ?, ?, ?)",
+            cur.execute("INSERT INTO checkins(person_id, name, ts, day, similarity, snapshot, "
+                        "kiosk) VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (pid, name, ts, day, similarity,
-                         snapshot if self.store_checkin_snapshots else None))
+                         snapshot if self.store_checkin_snapshots else None, self.kiosk_name))
         log.info("Check-in: person #%d (similarity %.2f)", pid, similarity)
         return CheckIn(name, ts, similarity)
 
@@ -92,8 +96,9 @@ class Attendance:
         """Count one unknown visitor (the live loop calls this once per unknown track)."""
         ts = time.time() if ts is None else ts
         with self.db.transaction() as cur:
-            cur.execute("INSERT INTO visitors(ts, day, snapshot) VALUES (?, ?, ?)",
-                        (ts, day_of(ts), snapshot if self.store_visitor_snapshots else None))
+            cur.execute("INSERT INTO visitors(ts, day, snapshot, kiosk) VALUES (?, ?, ?, ?)",
+                        (ts, day_of(ts), snapshot if self.store_visitor_snapshots else None,
+                         self.kiosk_name))
 
     def day(self, day: str | None = None) -> list[DayRow]:
         return self.between(day or day_of(time.time()), day or day_of(time.time()))

@@ -17,7 +17,8 @@ from .errors import DatabaseError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: checkins and visitors record the kiosk that saw them (``kiosk``)."""
 
 # AUTOINCREMENT: ids are never reused, so an index that is one write behind another
 # process can never map an old vector onto a new person.
@@ -110,9 +111,7 @@ class Database:
                 raise sqlite3.DatabaseError(f"database disk image is malformed: {problem}")
             with self.transaction() as cur:
                 cur.executescript_safe(SCHEMA)
-                _migrate(cur)
-                cur.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
-                            (str(SCHEMA_VERSION),))
+                _migrate(cur, self.path)
         except sqlite3.Error as exc:
             raise _explain(exc, self.path) from None
 
@@ -175,12 +174,23 @@ class Database:
             self._conn.close()
 
 
-def _migrate(cur: _Cursor) -> None:
-    """Columns added after schema 1, on databases made before them."""
+def _migrate(cur: _Cursor, path: Path) -> None:
+    """Upgrade an older file in place (inside the opening transaction); refuse a newer one."""
+    row = cur.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+    found = int(row[0]) if row else SCHEMA_VERSION
+    if found > SCHEMA_VERSION:
+        raise DatabaseError(f"{path} has schema version {found}, made by a newer version of "
+                            f"the kiosk (this one knows up to {SCHEMA_VERSION}); update the "
+                            "program (the file was not changed)")
+    for table in ("checkins", "visitors"):
+        columns = {r[1] for r in cur.execute(f"PRAGMA table_info({table})").fetchall()}
+        if "kiosk" not in columns:
+            cur.execute(f"ALTER TABLE {table} ADD COLUMN kiosk TEXT")
     columns = {row[1] for row in cur.execute("PRAGMA table_info(samples)").fetchall()}
     if "in_template" not in columns:
         # 0 for samples flagged as probable wrong photos at enrollment (see templates.py)
         cur.execute("ALTER TABLE samples ADD COLUMN in_template INTEGER NOT NULL DEFAULT 1")
+    cur.set_meta("schema_version", SCHEMA_VERSION)
 
 
 class _Cursor:

@@ -17,9 +17,7 @@ import numpy as np
 
 from ..config import DEFAULTS, Settings
 from .alignment import sharpness
-from .attendance import Attendance
 from .checks import duplicate_vote, outlier_flags
-from .database import Database
 from .detection import Detection, FaceDetector, build_detector
 from .embedders import Embedder, load_embedder
 from .errors import DuplicateFaceError, FaceCountError, KioskError, LowQualityError
@@ -29,6 +27,7 @@ from .liveness import LivenessVerdict, check_mode, judge, live_json, uses_passiv
 from .matching import Match, decide, default_threshold, model_defaults
 from .names import normalize_name
 from .quality import quality_problem
+from .store import open_attendance, open_store
 
 if TYPE_CHECKING:
     from .antispoof import AntiSpoof
@@ -162,14 +161,11 @@ class FaceEngine:
         self.detector: FaceDetector = self.models.detector
         """This engine's detector: the shared one until settings ask for another
         (``configure.reconfigure``); models stay shared between engines."""
-        self.db = Database(settings.db_path)
+        self.db = open_store(settings)  # SQLite file, or the shared PostgreSQL store
         self.gallery = Gallery(self.db, self.models.embedder.info,
                                allow_model_mismatch=allow_model_mismatch)
         self._claim_model_threshold()
-        self.attendance = Attendance(self.db, cooldown_minutes=settings.cooldown_minutes,
-                                     retention_days=settings.retention_days,
-                                     store_checkin_snapshots=settings.store_checkin_snapshots,
-                                     store_visitor_snapshots=settings.store_visitor_snapshots)
+        self.attendance = open_attendance(self.db, settings)
 
     def close(self) -> None:
         self.db.close()

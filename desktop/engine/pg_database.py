@@ -1,0 +1,306 @@
+"""PostgreSQL as the shared store of several kiosks, with the surface of ``Database``.
+
+Same contract as the SQLite backend: ``transaction()`` (one serialised write
+transaction), ``query()``, ``get_meta``, ``data_version()``, ``checkpoint()``,
+``close()``, and ``path`` whose folder holds this kiosk's cached Faiss index. On top:
+
+* a listener thread per process (LISTEN on ``pg_schema.NOTIFY_CHANNEL``) that reloads
+  the site's settings (table ``meta``) and bumps ``data_version()`` when another kiosk
+  changes the gallery, so ``Gallery.refresh`` reloads its index within ~a second; it
+  also re-reads ``meta`` every ``poll_seconds`` in case a notification was missed;
+* ``online``: False from the first failed statement until the listener reconnects;
+  while offline, writes fail at once with ``StoreOfflineError`` (no waiting per frame)
+  and ``get_meta`` answers from the last copy, so recognition goes on;
+* ``on_tick(callback)``: called on the listener thread after each reconnect and poll
+  (the attendance outbox flushes from there).
+"""
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from .errors import DatabaseError
+from .pg_schema import NOTIFY_CHANNEL, WRITE_LOCK, migrate, to_postgres
+
+log = logging.getLogger(__name__)
+
+
+class StoreOfflineError(DatabaseError):
+    """The shared database cannot be reached right now."""
+
+
+def is_postgres_url(target: object) -> bool:
+    return isinstance(target, str) and re.match(r"postgres(ql)?://", target) is not None
+
+
+def redact(url: str) -> str:
+    """host:port/dbname, never the password."""
+    parts = urlsplit(url)
+    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or '/'}"
+
+
+class PgDatabase:
+    """A connection pool, serialised write transactions and a change listener."""
+
+    def __init__(self, url: str, local_dir: Path, *, poll_seconds: float = 1.0,
+                 connect_timeout: float = 3.0, pool_size: int = 4) -> None:
+        self.url = url
+        self.label = f"postgresql://{redact(url)}"
+        safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", redact(url))
+        self.path = Path(local_dir) / "shared-cache" / safe / "gallery"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.poll_seconds = poll_seconds
+        self.connect_timeout = connect_timeout
+        self._meta: dict[str, str] = {}
+        self._version = 0
+        self._state = threading.Lock()
+        self._local = threading.local()
+        self._online = threading.Event()
+        self._closing = threading.Event()
+        self._wake = threading.Event()
+        self._tick_callbacks: list[Callable[[], None]] = []
+        conninfo = {"connect_timeout": max(1, int(round(connect_timeout))),
+                    "application_name": "face-kiosk"}
+        try:
+            with psycopg.connect(url, autocommit=True, **conninfo) as conn:
+                found, now = migrate(conn)
+                if found != now:
+                    log.info("Shared database schema upgraded from v%d to v%d", found, now)
+                self._meta = self._read_meta(conn)
+        except psycopg.OperationalError as exc:
+            raise StoreOfflineError(f"cannot reach the shared database {self.label}: "
+                                    f"{_first_line(exc)}") from None
+        except psycopg.Error as exc:
+            raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
+        self._pool_options = dict(min_size=1, max_size=pool_size, kwargs=conninfo,
+                                  check=ConnectionPool.check_connection, name="face-kiosk")
+        self._pool = ConnectionPool(url, open=True, **self._pool_options)
+        self._online.set()
+        self._listener = threading.Thread(target=self._listen, name="store-listener",
+                                          daemon=True)
+        self._listener.start()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def online(self) -> bool:
+        return self._online.is_set()
+
+    def on_tick(self, callback: Callable[[], None]) -> None:
+        self._tick_callbacks.append(callback)
+
+    def _offline(self, exc: BaseException) -> StoreOfflineError:
+        if self._online.is_set():
+            log.warning("Shared database %s is offline: %s", self.label, _first_line(exc))
+        self._online.clear()
+        self._wake.set()
+        return StoreOfflineError(
+            f"the shared database {self.label} is unreachable; enrolling, renaming and "
+            f"deleting are refused until it returns (recognition goes on, check-ins are "
+            f"queued on this kiosk)")
+
+    # ------------------------------------------------------------------ the contract
+    @contextmanager
+    def transaction(self) -> Iterator[_PgCursor]:
+        """One write transaction, serialised with every other writer of the database;
+        nested calls on the same thread join the outer one."""
+        outer = getattr(self._local, "cursor", None)
+        if outer is not None:
+            yield outer
+            return
+        with self._connection() as conn:
+            with conn.transaction():
+                conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
+                cursor = _PgCursor(conn.cursor())
+                self._local.cursor = cursor
+                try:
+                    yield cursor
+                finally:
+                    self._local.cursor = None
+            if cursor.wrote_meta:
+                meta = self._read_meta(conn)
+                with self._state:
+                    self._meta = meta
+
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        outer = getattr(self._local, "cursor", None)
+        if outer is not None:
+            return outer.execute(sql, params).fetchall()
+        with self._connection() as conn:
+            return conn.execute(to_postgres(sql).sql, params).fetchall()
+
+    @contextmanager
+    def _connection(self) -> Iterator[psycopg.Connection]:
+        """A pooled connection, with psycopg's errors turned into user-readable ones."""
+        if not self._online.is_set():
+            raise self._offline(RuntimeError("not reconnected yet"))
+        try:
+            with self._pool.connection(timeout=self.connect_timeout) as conn:
+                yield conn
+        except PoolTimeout as exc:
+            raise self._offline(exc) from None
+        except psycopg.OperationalError as exc:
+            if isinstance(exc, (psycopg.errors.QueryCanceled, psycopg.errors.LockNotAvailable)):
+                raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
+            raise self._offline(exc) from None
+        except psycopg.errors.UniqueViolation as exc:
+            raise DatabaseError(f"{self.label}: already exists ({_first_line(exc)})") from None
+        except psycopg.Error as exc:
+            raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
+
+    def data_version(self) -> int:
+        """Bumped by the listener after another process's change (and after reconnects)."""
+        return self._version
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        """From the in-memory copy of ``meta``: no round trip, and it works offline."""
+        return self._meta.get(key, default)
+
+    def checkpoint(self) -> bool:
+        """Deleted rows are reclaimed by autovacuum; nothing to fold here."""
+        return True
+
+    def close(self) -> None:
+        self._closing.set()
+        self._wake.set()
+        self._listener.join(timeout=self.poll_seconds + self.connect_timeout + 2)
+        self._pool.close()
+
+    # ------------------------------------------------------------------ listener
+    @staticmethod
+    def _read_meta(conn: psycopg.Connection) -> dict[str, str]:
+        return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+
+    def _changed(self, conn: psycopg.Connection, force: bool = False) -> None:
+        """Reload ``meta`` *before* bumping the version, so a reader that sees the new
+        version also sees the new generation."""
+        meta = self._read_meta(conn)
+        with self._state:
+            changed = force or meta != self._meta
+            self._meta = meta
+            if changed:
+                self._version += 1
+
+    def _listen(self) -> None:
+        backoff = 0.2
+        while not self._closing.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True,
+                                     connect_timeout=max(1, int(self.connect_timeout)),
+                                     application_name="face-kiosk-listener") as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self._changed(conn, force=True)  # anything may have changed meanwhile
+                    if not self._online.is_set():
+                        self._renew_pool()
+                        log.info("Shared database %s is back online", self.label)
+                    self._online.set()
+                    self._wake.clear()
+                    backoff = 0.2
+                    self._serve(conn)
+            except psycopg.Error as exc:
+                if self._online.is_set():
+                    log.warning("Shared database %s is offline: %s", self.label,
+                                _first_line(exc))
+                self._online.clear()
+            if not self._closing.is_set():
+                self._closing.wait(backoff)
+                backoff = min(backoff * 2, 2.0)
+
+    def _renew_pool(self) -> None:
+        """A fresh pool after an outage: the old one would wait out its reconnection
+        back-off (seconds to minutes) before handing out a connection again."""
+        old, self._pool = self._pool, ConnectionPool(self.url, open=True, **self._pool_options)
+        old.close(timeout=1.0)
+
+    def _serve(self, conn: psycopg.Connection) -> None:
+        """Wait for notifications; every ``poll_seconds`` re-read meta and run the ticks."""
+        last_poll = time.monotonic()
+        self._tick()
+        while not self._closing.is_set():
+            notified = False
+            for _ in conn.notifies(timeout=min(self.poll_seconds, 0.5), stop_after=1):
+                notified = True
+            if notified:
+                for _ in conn.notifies(timeout=0.01):  # collapse a burst into one reload
+                    pass
+                self._changed(conn, force=True)
+            if self._wake.is_set():  # a statement failed elsewhere: is the server alive?
+                conn.execute("SELECT 1")
+                self._wake.clear()
+                self._online.set()
+            if time.monotonic() - last_poll >= self.poll_seconds:
+                self._changed(conn)
+                last_poll = time.monotonic()
+                self._tick()
+
+    def _tick(self) -> None:
+        for callback in list(self._tick_callbacks):
+            try:
+                callback()
+            except Exception:  # a failing callback must not stop change propagation
+                log.exception("store tick callback failed")
+
+
+class _PgCursor:
+    """The cursor surface the engine uses inside transactions, in SQLite's dialect."""
+
+    def __init__(self, cursor: psycopg.Cursor) -> None:
+        self._cur = cursor
+        self.wrote_meta = False
+
+    def execute(self, sql: str, params: tuple = ()) -> _Result:
+        statement = to_postgres(sql)
+        self.wrote_meta |= statement.writes_meta
+        self._cur.execute(statement.sql, params)
+        if statement.returns_id:
+            row = self._cur.fetchone()
+            return _Result(self._cur, row[0] if row else None)
+        return _Result(self._cur, None)
+
+    def executemany(self, sql: str, rows: list[tuple]) -> _Result:
+        statement = to_postgres(sql, many=True)
+        self.wrote_meta |= statement.writes_meta
+        self._cur.executemany(statement.sql, rows)
+        return _Result(self._cur, None)
+
+    def set_meta(self, key: str, value: object) -> None:
+        self.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
+                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, str(value)))
+
+    def reset_identity(self, table: str) -> None:
+        """After inserting explicit ids (db copy): new rows continue above the highest."""
+        self._cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                          f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
+
+    def claim(self, key: str) -> bool:
+        """Record an idempotency key in this transaction; False if it was applied before."""
+        self._cur.execute("INSERT INTO applied_ops(key, applied_at) VALUES (%s, %s) "
+                          "ON CONFLICT DO NOTHING", (key, time.time()))
+        return self._cur.rowcount == 1
+
+
+class _Result:
+    """What sqlite3's cursor offers after execute: fetchone/fetchall/rowcount/lastrowid."""
+
+    def __init__(self, cursor: psycopg.Cursor, lastrowid: int | None) -> None:
+        self._cur = cursor
+        self.lastrowid = lastrowid
+        self.rowcount = cursor.rowcount
+
+    def fetchone(self) -> tuple | None:
+        return None if self.lastrowid is not None else self._cur.fetchone()
+
+    def fetchall(self) -> list[tuple]:
+        return [] if self.lastrowid is not None else self._cur.fetchall()
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
