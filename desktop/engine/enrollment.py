@@ -79,6 +79,7 @@ def enroll_folder(engine: FaceEngine, root: Path, *, force: bool = False, strict
         try:
             report = engine.add_crops(name, [c for c, _ in pairs], [s for _, s in pairs],
                                       force=force, strict=strict)
+            assert report.person is not None  # add_crops raises when nothing was added
             summary.people[report.person.name] = len(pairs)
             summary.warnings += [(report.person.name, w) for w in report.warnings]
         except DuplicateFaceError as exc:
