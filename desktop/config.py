@@ -25,6 +25,10 @@ class Settings:
     # --- storage -------------------------------------------------------------------
     db_dir: Path = Path("faces_db")
     """Folder holding gallery.sqlite3, the derived Faiss index, settings and logs."""
+    db_key: str | None = None
+    """SQLCipher passphrase ($FACE_KIOSK_KEY, --key-file, or typed in the window); never saved."""
+    key_file: str | None = None
+    """File holding the passphrase; must not be readable by group or others (chmod 600)."""
 
     # --- models --------------------------------------------------------------------
     weights: str = "vggface2"
@@ -79,6 +83,22 @@ class Settings:
     store_checkin_snapshots: bool = False
     store_visitor_snapshots: bool = False
     delete_attendance_with_person: bool = True
+    retention_people_days: int = 0
+    """People not seen (nor enrolled) for this many days are deleted; 0 keeps them."""
+    retention_interval_hours: float = 6.0
+    """While the window or the HTTP service runs, retention runs this often (and at start)."""
+
+    # --- privacy -------------------------------------------------------------------
+    require_consent: str = "window"
+    """Refuse enrollment without recorded consent: 'always', 'window' (only in the kiosk
+    window, where a person stands in front of it) or 'never'."""
+    consent_text: str = ("I agree that this kiosk stores my face template and photos to "
+                         "recognise me at reception and records when I check in. I can ask "
+                         "for a copy or for their deletion at any time.")
+    """What the person is shown and agrees to; stored with each consent."""
+    keep_face_crops: bool = True
+    """False keeps only embeddings (no face photos): smaller exposure, but `reembed` after a
+    model change becomes impossible and those people must enroll again."""
 
     # --- HTTP service --------------------------------------------------------------
     host: str = "127.0.0.1"
@@ -101,7 +121,7 @@ class Settings:
     def save(self) -> None:
         """Write the persistable fields of settings.json atomically."""
         data = {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)
-                if f.name not in ("db_dir", "extra", "api_token")}
+                if f.name not in ("db_dir", "extra", "api_token", "db_key")}
         data.update(self.extra)
         self.db_dir.mkdir(parents=True, exist_ok=True)
         path = self.db_dir / SETTINGS_FILE
@@ -118,6 +138,8 @@ _ENV = {
     "FACE_KIOSK_DEVICE": "device",
     "FACE_KIOSK_SOURCE": "source",
     "FACE_KIOSK_TOKEN": "api_token",
+    "FACE_KIOSK_KEY": "db_key",
+    "FACE_KIOSK_KEY_FILE": "key_file",
 }
 
 
@@ -178,4 +200,7 @@ def load_settings(db_dir: str | Path | None = None, **overrides: Any) -> Setting
     values.update({k: _coerce(k, v) for k, v in overrides.items() if v is not None})
     settings = Settings(**values, db_dir=root)
     settings.extra = extra
+    if settings.key_file and not overrides.get("db_key"):
+        from .engine.crypto_db import read_key_file  # a key file beats $FACE_KIOSK_KEY
+        settings.db_key = read_key_file(Path(settings.key_file))
     return settings

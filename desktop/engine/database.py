@@ -7,12 +7,13 @@ deleted person's crops and name do not linger in free pages.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import audit, consent, crypto_db
+from .crypto_db import dbapi as sqlite3  # SQLCipher's build; plain SQLite without a key
 from .errors import DatabaseError
 
 log = logging.getLogger(__name__)
@@ -90,16 +91,16 @@ def _explain(exc: sqlite3.Error, path: Path) -> DatabaseError:
 class Database:
     """A thread-safe connection with explicit transactions and user-readable errors."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, key: str | None = None) -> None:
         self.path = Path(path)
+        self.encrypted = bool(key)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise DatabaseError(f"cannot create database folder {self.path.parent}: {exc}") from None
         self._lock = threading.RLock()
         try:
-            self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                         check_same_thread=False)
+            self._conn = crypto_db.connect(self.path, key)
             for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
                            "secure_delete=ON", "busy_timeout=30000"):
                 self._conn.execute(f"PRAGMA {pragma}")
@@ -108,6 +109,8 @@ class Database:
                 raise sqlite3.DatabaseError(f"database disk image is malformed: {problem}")
             with self.transaction() as cur:
                 cur.executescript_safe(SCHEMA)
+                for privacy_table in (audit, consent):
+                    privacy_table.ensure_schema(cur)
                 cur.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
                             (str(SCHEMA_VERSION),))
         except sqlite3.Error as exc:
