@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from . import cli_privacy
 from .config import Settings, load_settings
 from .engine.errors import DuplicateFaceError, KioskError
 from .logging_setup import setup_logging
@@ -38,7 +39,7 @@ def _progress(desc: str, total: int) -> Callable[[int, int], None]:
 
 def _engine(settings: Settings, **kwargs):
     from .engine.recognizer import FaceEngine
-    return FaceEngine(settings, **kwargs)
+    return FaceEngine(settings, frontend="cli", **kwargs)
 
 
 def _models(settings: Settings):
@@ -68,7 +69,8 @@ def cmd_enroll(settings: Settings, args: argparse.Namespace) -> int:
         (failed if isinstance(image, KioskError) else images).append((path, image))
     report = None
     if images:
-        report = engine.enroll(args.name, images, force=args.force)
+        report = engine.enroll(args.name, images, force=args.force,
+                               consent=cli_privacy.consent_from_args(settings, args))
     for _, error in failed:
         print(f"skipped {error}", file=sys.stderr)
     for source, reason in (report.skipped if report else []):
@@ -84,6 +86,7 @@ def cmd_enroll_folder(settings: Settings, args: argparse.Namespace) -> int:
     from .engine.enrollment import enroll_folder
     engine = _engine(settings)
     summary = enroll_folder(engine, Path(args.folder), force=args.force,
+                            consent=cli_privacy.consent_from_args(settings, args),
                             progress=_progress("enrolling", 0))
     print(summary.describe())
     return 0 if summary.people else 1
@@ -142,9 +145,11 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_people(settings: Settings, args: argparse.Namespace) -> int:
     engine = _engine(settings)
     people = engine.gallery.people()
+    consents = cli_privacy.consent_column(engine)
     for p in people:
         enrolled = time.strftime("%Y-%m-%d %H:%M", time.localtime(p.created_at))
-        print(f"{p.name}\t{p.samples} sample(s)\tenrolled {enrolled}")
+        print(f"{p.name}\t{p.samples} sample(s)\tenrolled {enrolled}\t"
+              f"{consents.get(p.id, 'no consent recorded')}")
     print(f"{len(people)} people, model {engine.gallery.model.name}, "
           f"threshold {engine.threshold:.3f}", file=sys.stderr)
     return 0
@@ -161,7 +166,7 @@ def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_rename(settings: Settings, args: argparse.Namespace) -> int:
-    person = _engine(settings).gallery.rename(args.old, args.new)
+    person = _engine(settings).rename(args.old, args.new)
     print(f"renamed to {person.name}")
     return 0
 
@@ -171,7 +176,7 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     from .engine.database import Database
     threshold = settings.threshold
     if threshold is None and settings.db_path.exists():
-        stored = Database(settings.db_path).get_meta("threshold")
+        stored = Database(settings.db_path, key=settings.db_key).get_meta("threshold")
         threshold = float(stored) if stored is not None else None
     models = _models(settings)
     result = evaluate(models, settings, Path(args.folder), k=args.k,
@@ -207,6 +212,8 @@ def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     engine.gallery.set_threshold(threshold)
+    from .engine import audit
+    audit.record(engine.db, "threshold", "cli", value=round(threshold, 4))
     print(f"saved as the threshold of {settings.db_path}")
     return 0
 
@@ -222,7 +229,8 @@ def cmd_reembed(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
     from .engine.attendance import Attendance, day_of, parse_day
     from .engine.database import Database
-    attendance = Attendance(Database(settings.db_path), retention_days=settings.retention_days)
+    attendance = Attendance(Database(settings.db_path, key=settings.db_key),
+                            retention_days=settings.retention_days)
     if args.action == "today":
         today = day_of(time.time())
         rows = attendance.day(today)
@@ -279,6 +287,8 @@ def _common_options(suppress: bool) -> argparse.ArgumentParser:
                         help="cosine similarity needed for a match (default: the database's)")
     common.add_argument("--min-face-size", type=_positive, **default,
                         help="smallest face in pixels that detection looks for (default 40)")
+    common.add_argument("--key-file", metavar="FILE", **default,
+                        help="file with the database key, mode 0600 (or $FACE_KIOSK_KEY)")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging", **default)
     return common
 
@@ -318,9 +328,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--force", action="store_true", help="enroll even if the face matches "
                    "someone else")
+    cli_privacy.add_consent_options(p)
     p = add("enroll-folder", cmd_enroll_folder, "enroll DIR/<person>/<photos> with progress")
     p.add_argument("folder", metavar="DIR")
     p.add_argument("--force", action="store_true")
+    cli_privacy.add_consent_options(p)
     p = add("identify", cmd_identify, "name every face in every image")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--json", action="store_true", help="one JSON object per image and line")
@@ -364,6 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
     p.add_argument("--token", dest="api_token", help="bearer token (or $FACE_KIOSK_TOKEN)")
+    cli_privacy.add_commands(sub, common)
     p = add("bench", cmd_bench, "print where the time goes (stages, live loop, index scale)")
     p.add_argument("--video", help="video file for the live-loop figures")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
@@ -375,7 +388,7 @@ def main(argv: list[str] | None = None) -> int:
     func = getattr(args, "func", cmd_window)
     overrides = {key: getattr(args, key, None)
                  for key in ("weights", "device", "threshold", "min_face_size", "source", "host",
-                             "port", "api_token")}
+                             "port", "api_token", "key_file")}
     try:
         settings = load_settings(args.db, **overrides)
         setup_logging(args.verbose, settings.log_path)

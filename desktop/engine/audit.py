@@ -131,3 +131,30 @@ def verify(db) -> list[str]:
 def head(db) -> str | None:
     """'<last id>:<hash>': note it elsewhere to detect a rewrite of the whole trail."""
     return db.get_meta("audit_head")
+
+
+VALUE_KEYS = frozenset({
+    "retention_days", "retention_people_days", "retention_interval_hours", "require_consent",
+    "keep_face_crops", "store_checkin_snapshots", "store_visitor_snapshots",
+    "delete_attendance_with_person", "threshold", "match_margin", "cooldown_minutes"})
+"""Settings whose new value is worth keeping in the trail (others: only that they changed;
+a stream address may hold a password)."""
+
+
+def note_settings(db, stored: dict[str, Any], actor: str) -> list[str]:
+    """Audit which saved settings changed since last noted; returns the changed keys.
+
+    Called at start-up and after the settings dialog saves, so hand edits of
+    settings.json are caught too. Only per-key hashes are kept to compare.
+    """
+    hashes = {k: hashlib.sha256(json.dumps(v, sort_keys=True).encode()).hexdigest()[:16]
+              for k, v in stored.items()}
+    with db.transaction() as cur:
+        row = cur.execute("SELECT value FROM meta WHERE key = 'settings_seen'").fetchone()
+        seen = json.loads(row[0]) if row else {}
+        changed = sorted(k for k in hashes.keys() | seen.keys() if hashes.get(k) != seen.get(k))
+        if changed:
+            values = {k: stored.get(k) for k in changed if k in VALUE_KEYS}
+            append(cur, "settings", actor, changed=changed, new_values=values)
+            cur.set_meta("settings_seen", json.dumps(hashes, sort_keys=True))
+    return changed

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .consent import Consent, ConsentRequiredError
 from .errors import DuplicateFaceError, FaceCountError, ImageError, KioskError
 from .images import IMAGE_SUFFIXES, load_image
 from .recognizer import FaceEngine, subject_face
@@ -40,7 +41,7 @@ def _category(exc: KioskError) -> str:
 
 
 def enroll_folder(engine: FaceEngine, root: Path, *, force: bool = False,
-                  progress: Callable[[int, int], None] | None = None) -> FolderSummary:
+                  consent: Consent | None = None, progress: Callable[[int, int], None] | None = None) -> FolderSummary:
     """Enroll each sub-folder as one person; a bad photo never stops the run."""
     if not root.is_dir():
         raise KioskError(f"{root} is not a folder")
@@ -64,8 +65,10 @@ def enroll_folder(engine: FaceEngine, root: Path, *, force: bool = False,
     for name, pairs in crops.items():
         try:
             person = engine.enroll_crops(name, [c for c, _ in pairs], [s for _, s in pairs],
-                                         force=force)
+                                         force=force, consent=consent)
             summary.people[person.name] = len(pairs)
         except DuplicateFaceError as exc:
             summary.skipped += [(source, "duplicate", str(exc)) for _, source in pairs]
+        except ConsentRequiredError as exc:
+            summary.skipped += [(source, "no consent", str(exc)) for _, source in pairs]
     return summary

@@ -69,6 +69,8 @@ class Gallery:
         self._max_samples = 0
         self._generation = -1
         self._data_version = -1
+        self.persist_index = not db.encrypted
+        """A saved index holds every embedding in clear: never beside an encrypted database."""
         self._claim_model(allow_model_mismatch)
         self._load_index()
 
@@ -131,7 +133,7 @@ class Gallery:
             self._max_samples = max(counts.values(), default=0)
             path = self._index_path(generation)
             index = None
-            if path.is_file() and not self.model_mismatch:
+            if self.persist_index and path.is_file() and not self.model_mismatch:
                 try:
                     index = faiss.read_index(str(path))
                     if index.ntotal != len(rows):
@@ -159,8 +161,13 @@ class Gallery:
         return index
 
     def _save(self, index: faiss.Index, generation: int) -> None:
-        """Write index-<generation>.faiss atomically and drop older generations."""
+        """Write index-<generation>.faiss atomically and drop older generations; with an
+        encrypted database the index stays in memory only (see README, Privacy)."""
         path = self._index_path(generation)
+        if not self.persist_index:
+            for old in self.index_dir.glob("index-*.faiss"):
+                old.unlink(missing_ok=True)
+            return
         tmp = path.with_suffix(".tmp")
         try:
             faiss.write_index(index, str(tmp))
@@ -236,14 +243,15 @@ class Gallery:
 
     # ---------------------------------------------------------------- writes
     def add_samples(self, name: str, vectors: np.ndarray, crops: list[np.ndarray],
-                    sources: list[str]) -> Person:
-        """Store samples (creating the person if new) in one transaction, then index them."""
+                    sources: list[str], keep_crops: bool = True) -> Person:
+        """Store samples (creating the person if new) in one transaction, then index them;
+        without ``keep_crops`` the face crops are not stored (an empty blob)."""
         name = validate_name(name)
         if self.model_mismatch:
             raise ModelMismatchError("the database holds another model's embeddings; "
                                      "run `python main.py reembed` first")
         now = time.time()
-        jpegs = [encode_jpeg(crop) for crop in crops]
+        jpegs = [encode_jpeg(crop) if keep_crops else b"" for crop in crops]
         with self._lock:
             with self.db.transaction() as cur:
                 row = cur.execute("SELECT id FROM people WHERE name = ?", (name,)).fetchone()

@@ -16,8 +16,10 @@ from typing import Any, TypeVar
 import numpy as np
 
 from ..config import Settings
+from . import audit, privacy, retention
 from .alignment import crop_face
 from .attendance import Attendance
+from .consent import Consent
 from .database import Database
 from .detection import Detection, FaceDetector
 from .embedding import FaceEmbedder
@@ -128,19 +130,31 @@ class FaceEngine:
     """Detection, crops, embeddings, gallery and attendance behind one object."""
 
     def __init__(self, settings: Settings, models: Models | None = None, *,
-                 allow_model_mismatch: bool = False) -> None:
+                 allow_model_mismatch: bool = False, frontend: str = "engine") -> None:
         self.settings = settings
+        self.frontend = frontend
+        """'window', 'cli', 'http' or 'engine': the default actor in the audit trail."""
         self.models = models or Models(settings)
-        self.db = Database(settings.db_path)
+        self.db = Database(settings.db_path, key=settings.db_key)
         self.gallery = Gallery(self.db, self.models.embedder.info,
                                allow_model_mismatch=allow_model_mismatch)
         self.attendance = Attendance(self.db, cooldown_minutes=settings.cooldown_minutes,
                                      retention_days=settings.retention_days,
                                      store_checkin_snapshots=settings.store_checkin_snapshots,
                                      store_visitor_snapshots=settings.store_visitor_snapshots)
+        self._retention: retention.RetentionTimer | None = None
+        privacy.on_open(self)
 
     def close(self) -> None:
+        if self._retention:
+            self._retention.stop()
         self.db.close()
+
+    def start_retention(self) -> None:
+        """For the window and the HTTP service: retention now and every few hours."""
+        if self._retention is None:
+            self._retention = retention.RetentionTimer(
+                lambda: retention.run_once(self), self.settings.retention_interval_hours).start()
 
     # ------------------------------------------------------------ thresholds
     @property
@@ -206,10 +220,12 @@ class FaceEngine:
 
     # ------------------------------------------------------------ enrollment
     def enroll(self, name: str, images: list[tuple[str, np.ndarray]], *,
-               force: bool = False) -> EnrollReport:
+               force: bool = False, consent: Consent | None = None,
+               actor: str | None = None) -> EnrollReport:
         """Enroll the subject face of each (source, image); photos without exactly one
         subject are skipped with the reason. Raises if nothing usable remains."""
         name = validate_name(name)
+        privacy.check_consent(self, name, consent)
         crops, sources, skipped = [], [], []
         for source, rgb in images:
             try:
@@ -220,19 +236,26 @@ class FaceEngine:
         if not crops:
             reasons = "; ".join(f"{s}: {r}" for s, r in skipped)
             raise FaceCountError(f"nothing to enroll for {name}: {reasons}")
-        person = self.enroll_crops(name, crops, sources, force=force)
+        person = self.enroll_crops(name, crops, sources, force=force, consent=consent,
+                                   actor=actor)
         return EnrollReport(person, len(crops), skipped)
 
     def enroll_crops(self, name: str, crops: list[np.ndarray], sources: list[str], *,
-                     force: bool = False) -> Person:
+                     force: bool = False, consent: Consent | None = None,
+                     actor: str | None = None) -> Person:
         """Store ready-made crops (from photos or the live camera) as samples of ``name``.
 
-        Refuses (unless ``force``) when the faces already match a *different* person.
+        Refuses (unless ``force``) when the faces already match a *different* person, and
+        without consent when ``require_consent`` applies; records consent and the audit row.
         """
         name = validate_name(name)
+        privacy.check_consent(self, name, consent)
         vectors = self.embed(crops)
         self.check_duplicate(name, vectors, force=force)
-        return self.gallery.add_samples(name, vectors, crops, sources)
+        person = self.gallery.add_samples(name, vectors, crops, sources,
+                                          keep_crops=self.settings.keep_face_crops)
+        privacy.after_enroll(self, person, len(crops), consent, actor, forced=force)
+        return person
 
     def check_duplicate(self, name: str, vectors: np.ndarray, *, force: bool = False) -> None:
         """Refuse faces most of which are recognised as one other person.
@@ -260,14 +283,30 @@ class FaceEngine:
             raise DuplicateFaceError(message, other, similarity)
         log.warning("Enrolling despite a probable duplicate (similarity %.2f)", similarity)
 
-    def delete(self, name: str, keep_attendance: bool | None = None) -> DeleteReport:
+    def delete(self, name: str, keep_attendance: bool | None = None, *,
+               actor: str | None = None, reason: str | None = None) -> DeleteReport:
         keep = (not self.settings.delete_attendance_with_person if keep_attendance is None
                 else keep_attendance)
-        return self.gallery.delete_person(name, keep_attendance=keep)
+        pid = self.gallery.person(name).id
+        report = self.gallery.delete_person(name, keep_attendance=keep)
+        audit.record(self.db, "delete", actor or self.frontend, pid, samples=report.samples,
+                     checkins=report.checkins, kept_attendance=keep, reason=reason)
+        return report
+
+    def rename(self, old: str, new: str, *, actor: str | None = None) -> Person:
+        person = self.gallery.rename(old, new)
+        audit.record(self.db, "rename", actor or self.frontend, person.id)  # no names
+        return person
+
+    def export_person(self, name: str, out, *, actor: str | None = None) -> dict[str, int]:
+        """Subject access request: a zip of everything held about ``name``."""
+        from .subject_export import export_person
+        return export_person(self, name, out, actor or self.frontend)
 
     def reembed(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Re-embed every stored crop with the loaded model (after changing weights)."""
         rows = self.gallery.crops()
+        privacy.check_reembed_possible(rows)
         vectors: dict[int, np.ndarray] = {}
         for start in range(0, len(rows), 64):
             chunk = rows[start:start + 64]
@@ -278,4 +317,6 @@ class FaceEngine:
         if not rows and not self.gallery.model_mismatch:
             raise KioskError("nothing to re-embed")
         self.gallery.replace_embeddings(vectors)
+        audit.record(self.db, "reembed", self.frontend, samples=len(rows),
+                     model=self.gallery.model.name)
         return len(rows)
