@@ -39,7 +39,7 @@ def check_consent(engine, name: str, given: Consent | None) -> None:
         return
     where = {"window": "tick the consent box", "cli": "pass --consent or --consent-file",
              "http": "send consent=true"}.get(engine.frontend, "record their consent")
-    raise ConsentRequiredError(f"{name} has not consented to biometric enrollment: "
+    raise ConsentRequiredError(f"no consent to biometric enrollment was given: "
                                f"{where} (require_consent is "
                                f"{engine.settings.require_consent!r})")
 

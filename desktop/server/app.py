@@ -12,11 +12,13 @@ import logging
 import time
 from typing import TYPE_CHECKING, Annotated, Any
 
-from fastapi import APIRouter, FastAPI, File, HTTPException, Query, Security, UploadFile
+from fastapi import (APIRouter, FastAPI, File, HTTPException, Query, Request, Security,
+                     UploadFile)
 from fastapi.security import HTTPBearer
 
 from ..config import Settings
 from ..engine.attendance import DayRow, day_of, parse_day
+from ..engine.consent import Consent
 from ..engine.errors import KioskError
 from ..engine.gallery import Person
 from . import errors
@@ -27,6 +29,11 @@ if TYPE_CHECKING:
     from ..engine.recognizer import FaceEngine
 
 log = logging.getLogger("desktop.server")
+
+
+def actor(request: Request) -> str:
+    """The audit trail's front end: the client's address."""
+    return f"http {request.client.host if request.client else 'unknown'}"
 
 MAX_ENROLL_PHOTOS = 10
 """Photos per enrollment request; with max_upload_mb this bounds the request body."""
@@ -106,17 +113,24 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
               openapi_extra=photos(MAX_ENROLL_PHOTOS),
               summary="Enroll photos of a person (new or existing); 409 if the face is "
                       "already someone else's, unless force=true")
-    def enroll(name: str,
+    def enroll(name: str, request: Request,
                images: Annotated[list[UploadFile], File(description="one or more photos of "
                                                         "this person alone")],
-               force: bool = False) -> dict[str, Any]:
+               force: bool = False,
+               consent: Annotated[bool, Query(description="the person agreed to the "
+                                              "service's consent text")] = False,
+               consent_by: Annotated[str | None, Query(
+                   description="who consented, if not the person")] = None) -> dict[str, Any]:
         if len(images) > MAX_ENROLL_PHOTOS:
             raise HTTPException(413, f"{len(images)} photos in one request; send at most "
                                      f"{MAX_ENROLL_PHOTOS}")
         decoded = [(f"upload:{upload.filename or i + 1}",
                     read_photo(upload, f"images[{i}]", policy))
                    for i, upload in enumerate(images)]
-        report = engine.enroll(name, decoded, force=force)
+        given = (Consent(settings.consent_text, *([consent_by] if consent_by else []))
+                 if consent else None)
+        report = engine.enroll(name, decoded, force=force, consent=given,
+                               actor=actor(request))
         assert report.person is not None  # enroll raises when nothing was added
         log.info("Enrolled %d photo(s) of %s over HTTP (%d skipped)", report.added,
                  report.person.name, len(report.skipped))
@@ -126,12 +140,12 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
 
     @api.delete("/people/{name}", tags=["gallery"],
                 summary="Delete a person with every face sample, crop and index entry")
-    def delete(name: str,
+    def delete(name: str, request: Request,
                keep_attendance: Annotated[bool | None, Query(
                    description="keep their check-in names and times (default: the "
                                "setting delete_attendance_with_person)")] = None
                ) -> dict[str, Any]:
-        report = engine.delete(name, keep_attendance=keep_attendance)
+        report = engine.delete(name, keep_attendance=keep_attendance, actor=actor(request))
         log.info("Deleted %s over HTTP", report.name)
         return {"name": report.name, "samples": report.samples, "checkins": report.checkins,
                 "presence_days": report.presence_days,

@@ -40,7 +40,8 @@ def serve(settings: Settings) -> None:
     check_bind(settings)
     sock = bind(settings.host, settings.port)
     try:
-        engine = FaceEngine(settings)
+        engine = FaceEngine(settings, frontend="http")
+        engine.start_retention()
     except BaseException:
         sock.close()
         raise
