@@ -214,3 +214,25 @@ def test_erasure_leaves_no_byte_of_the_person(settings, models, load, tmp_path, 
         holder.kill()
         holder.wait()
         engine.close()
+
+
+# ----------------------------------------------------------------------------- HTTP
+def test_http_enrollment_consent_field_and_client_address_in_the_audit(settings, models,
+                                                                       faces_dir):
+    import httpx
+    from desktop.server.app import create_app
+    from test_server import photo, running
+    engine = _engine(settings, models, frontend="http", require_consent="always")
+    files = [photo(p, "images") for p in person_photos("Lucy_Liu")[:2]]
+    with running(create_app(engine, engine.settings)) as url:
+        refused = httpx.post(f"{url}/people/Lucy_Liu/faces", files=files, timeout=60)
+        assert refused.status_code == 400 and "consent=true" in refused.json()["detail"]
+        made = httpx.post(f"{url}/people/Lucy_Liu/faces?consent=true&consent_by=her%20agent",
+                          files=files, timeout=60)
+        assert made.status_code == 201, made.text
+        assert httpx.delete(f"{url}/people/Lucy_Liu", timeout=60).status_code == 200
+    entries = audit.entries(engine.db)
+    assert [e.action for e in entries] == ["consent", "enroll", "delete"]
+    assert {e.actor for e in entries} == {"http 127.0.0.1"}
+    assert entries[0].detail["on_behalf"] is True
+    engine.close()
