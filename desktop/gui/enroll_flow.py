@@ -14,6 +14,7 @@ from PyQt5 import sip
 from PyQt5.QtCore import QObject, Qt, pyqtSignal
 from PyQt5.QtWidgets import QProgressDialog, QWidget
 
+from ..engine.consent import Consent
 from ..engine.enrollment import FolderSummary, enroll_folder
 from ..engine.errors import DuplicateFaceError, ImageError, KioskError
 from ..engine.images import load_image
@@ -79,12 +80,14 @@ class EnrollFlow(QObject):
         def cancelled(message: str) -> None:
             if not sip.isdeleted(dialog):
                 dialog.failed(message)
+        given = getattr(dialog, "consent", None)
         self._run_enroll(name, lambda force: self.engine.enroll_crops(name, crops, sources,
-                                                                      force=force),
+                                                                      force=force,
+                                                                      consent=given),
                          done, cancelled)
 
     # ---------------------------------------------------------------- photo files
-    def enroll_files(self, name: str, paths: list[str]) -> None:
+    def enroll_files(self, name: str, paths: list[str], consent: Consent | None = None) -> None:
         def job(force: bool) -> tuple[EnrollReport, list[str]]:
             images, unreadable = [], []
             for path in paths:
@@ -95,7 +98,7 @@ class EnrollFlow(QObject):
             if not images:
                 raise KioskError("None of the chosen files is a readable photo:\n"
                                  + "\n".join(unreadable))
-            return self.engine.enroll(name, images, force=force), unreadable
+            return self.engine.enroll(name, images, force=force, consent=consent), unreadable
 
         def done(result: tuple[EnrollReport, list[str]]) -> None:
             report, unreadable = result

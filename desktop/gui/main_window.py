@@ -17,11 +17,14 @@ from PyQt5.QtWidgets import (QAction, QFileDialog, QMainWindow, QShortcut, QSpli
                              QTabWidget, QToolBar, QWidget)
 
 from ..engine.detection import FaceDetector
+from ..engine.consent import Consent
 from ..engine.errors import SourceError
+from ..engine.privacy import note_settings
 from ..engine.recognizer import FaceEngine
 from ..engine.sources import LatestFrame, SourceState, SourceStatus, open_source, source_kind
 from .attendance_panel import AttendancePanel
 from .capture import CaptureThread
+from .consent_dialog import ask_consent
 from .dialogs import ask, ask_text, inform, show_error
 from .enroll_flow import EnrollFlow
 from .export_dialog import ExportDialog
@@ -320,12 +323,13 @@ class MainWindow(QMainWindow):
             ask(self, "Already registered", f"{existing} is already registered. Add new "
                 f"pictures to {existing}?", "Add pictures",
                 on_yes=lambda _checked: self.start_register(existing))
-        else:
-            self.start_register(name)
+        else:  # consent first: no picture is taken of someone who did not agree
+            ask_consent(self, self.engine, name, lambda given: self.start_register(name, given))
 
-    def start_register(self, name: str) -> RegisterDialog:
+    def start_register(self, name: str, consent: Consent | None = None) -> RegisterDialog:
         """Open the capture dialog for ``name``; it takes crops from the live results."""
         dialog = RegisterDialog(name, parent=self)
+        dialog.consent = consent
         dialog.captured.connect(lambda crops: self.enroll.save_registration(
             dialog, crops, f"camera: {self.source_description}"))
         dialog.finished.connect(lambda _result: self._register_closed(dialog))
@@ -341,7 +345,9 @@ class MainWindow(QMainWindow):
         paths, _ = QFileDialog.getOpenFileNames(self, "Photos of one person", "", IMAGE_FILTER)
         if paths:
             ask_text(self, "Enroll from photos", f"Name of the person in these "
-                     f"{len(paths)} photo(s):", lambda name: self.enroll.enroll_files(name, paths),
+                     f"{len(paths)} photo(s):", lambda name: ask_consent(
+                         self, self.engine, name,
+                         lambda given: self.enroll.enroll_files(name, paths, given)),
                      text=Path(paths[0]).parent.name.replace("_", " "))
 
     def enroll_folder(self) -> None:
@@ -387,7 +393,7 @@ class MainWindow(QMainWindow):
     def _rename(self, old: str, new: str) -> None:
         if new == old:
             return
-        self.tasks.run(lambda: self.engine.gallery.rename(old, new),
+        self.tasks.run(lambda: self.engine.rename(old, new),
                        lambda person: self.on_gallery_changed(f"Renamed {old} to {person.name}"),
                        lambda exc: show_error(self, "Could not rename", exc))
 
@@ -432,6 +438,8 @@ class MainWindow(QMainWindow):
             self.set_source(self.settings.source)
         try:
             self.settings.save()
+            self.tasks.run(lambda: note_settings(self.engine, "window"), lambda _c: None,
+                           lambda exc: log.warning("Settings change not audited: %s", exc))
             self.status.message(f"Settings saved to {self.settings.db_dir / 'settings.json'}")
         except OSError as exc:
             show_error(self, "Could not save the settings", exc)
