@@ -210,6 +210,7 @@ def test_erasure_leaves_no_byte_of_the_person(settings, models, load, tmp_path, 
                           crop[-66:-2]):
                 assert chunk not in data
         assert b"Lucy_Liu" in data or key  # the others are still there (in clear if plain)
+        assert engine.db.query("SELECT COUNT(*) FROM consent")[0][0] == 0
     finally:
         holder.kill()
         holder.wait()
