@@ -231,3 +231,27 @@ def test_settings_changes_are_audited_with_keys_not_secrets(tmp_path):
     assert changed == ["retention_days", "source"]
     last = audit.entries(db)[-1]
     assert last.detail["new_values"] == {"retention_days": 30} and "pw" not in repr(last)
+
+
+def test_audit_command_lists_and_verifies(tmp_path):
+    path = tmp_path / "db" / "gallery.sqlite3"
+    db = Database(path)
+    audit.record(db, "enroll", "cli", 1, samples=2)
+    audit.record(db, "export", "http 10.0.0.7", 1)
+    db.close()
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "main.py", "--db", str(path.parent), "audit",
+                               *args], cwd=ROOT, capture_output=True, text=True,
+                              env={**os.environ, "FACE_KIOSK_KEY": ""})
+    listing = run()
+    assert listing.returncode == 0 and "export" in listing.stdout
+    assert "http 10.0.0.7" in listing.stdout
+    assert run("--verify").stdout.startswith("audit trail intact: 2 entries")
+    conn = sqlite3.connect(path)
+    conn.execute("DROP TRIGGER audit_no_update")
+    conn.execute("UPDATE audit SET actor = 'someone else' WHERE id = 1")
+    conn.commit()
+    conn.close()
+    tampered = run("--verify")
+    assert tampered.returncode == 1 and "TAMPERED: row 1" in tampered.stdout
