@@ -71,3 +71,29 @@ def test_registration_and_photo_enrollment_ask_for_consent(window_engine, settin
         assert consent.of_person(window_engine.db, window_engine.gallery.person("Rose").id)
     finally:
         window.shutdown()
+
+
+def test_encrypted_database_asks_for_the_key_at_start_up(tmp_path, qtbot):
+    from PyQt5.QtCore import QTimer
+    from PyQt5.QtWidgets import QInputDialog, QLineEdit
+    from desktop.config import load_settings
+    from desktop.engine.database import Database
+    from desktop.gui.app import ask_key
+    settings = load_settings(tmp_path / "db")
+    Database(settings.db_path, key="typed key").close()
+    asked = []
+
+    def answer() -> None:
+        boxes = [w for w in QApplication.topLevelWidgets()
+                 if isinstance(w, QInputDialog) and w.isVisible()]
+        if not boxes:
+            QTimer.singleShot(50, answer)
+            return
+        asked.append(boxes[0].textEchoMode() == QLineEdit.Password)
+        boxes[0].setTextValue("typed key")
+        boxes[0].accept()
+    QTimer.singleShot(50, answer)
+    assert ask_key(settings) and settings.db_key == "typed key" and asked == [True]
+    Database(settings.db_path, key=settings.db_key).close()  # the typed key opens it
+    plain = load_settings(tmp_path / "plain")
+    assert ask_key(plain) and plain.db_key is None  # nothing asked for a plain database
