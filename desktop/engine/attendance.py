@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import DEFAULTS
+from . import audit
 from .database import Database
 from .errors import KioskError
 
@@ -142,11 +143,15 @@ class Attendance:
             raise KioskError(f"cannot write {out}: {exc}") from None
         return len(rows)
 
-    def purge_older_than(self, days: int) -> int:
+    def purge_older_than(self, days: int, actor: str = "retention") -> int:
+        """Remove attendance before ``days`` ago; audited in the same transaction."""
         cutoff = (dt.date.today() - dt.timedelta(days=days)).isoformat()
         with self.db.transaction() as cur:
             removed = sum(cur.execute(f"DELETE FROM {table} WHERE day < ?", (cutoff,)).rowcount
                           for table in ("checkins", "presence", "visitors"))
+            if removed:
+                audit.append(cur, "retention", actor, kind="attendance", rows=removed,
+                             before=cutoff, days=days)
         if removed:
             log.info("Retention: removed %d attendance rows before %s", removed, cutoff)
         return removed

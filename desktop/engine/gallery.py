@@ -74,6 +74,8 @@ class Gallery:
         self._max_samples = 0
         self._generation = -1
         self._data_version = -1
+        self.persist_index = not getattr(db, "encrypted", False)
+        """A saved index holds every embedding in clear: never beside an encrypted database."""
         self._claim_model(allow_model_mismatch)
         self._load_index()
 
@@ -145,7 +147,7 @@ class Gallery:
             self._max_samples = max(counts.values(), default=0)
             path = self._index_path(generation)
             index = None
-            if path.is_file() and not self.model_mismatch:
+            if self.persist_index and path.is_file() and not self.model_mismatch:
                 try:
                     index = faiss.read_index(str(path))
                     if index.ntotal != len(rows):
@@ -189,8 +191,13 @@ class Gallery:
         return index
 
     def _save(self, index: faiss.Index, generation: int) -> None:
-        """Write index-<generation>.faiss atomically and drop older generations."""
+        """Write index-<generation>.faiss atomically and drop older generations; with an
+        encrypted database the index stays in memory only (see README, Privacy)."""
         path = self._index_path(generation)
+        if not self.persist_index:
+            for old in self.index_dir.glob("index-*.faiss"):
+                old.unlink(missing_ok=True)
+            return
         # one temporary name per process and thread: two savers of one generation must
         # not write into the same file
         tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
@@ -292,11 +299,13 @@ class Gallery:
 
     # ---------------------------------------------------------------- writes
     def add_samples(self, name: str, vectors: np.ndarray, crops: list[np.ndarray],
-                    sources: list[str], in_template: list[bool] | None = None) -> Person:
+                    sources: list[str], in_template: list[bool] | None = None,
+                    keep_crops: bool = True) -> Person:
         """Store samples (creating the person if new) in one transaction, then index them.
 
         ``in_template`` False marks a sample as a probable wrong photo: it is stored and
-        searchable, but left out of the person's template."""
+        searchable, but left out of the person's template. Without ``keep_crops`` the
+        face crops are not stored (an empty blob)."""
         name = normalize_name(name)
         if self.model_mismatch:
             raise ModelMismatchError("the database holds another model's embeddings; "
@@ -309,7 +318,7 @@ class Gallery:
             self.dim = vectors.shape[1]
             self._index = build_index(np.zeros((0, self.dim), np.float32), np.zeros(0, np.int64))
         now = time.time()
-        jpegs = [encode_jpeg(crop) for crop in crops]
+        jpegs = [encode_jpeg(crop) if keep_crops else b"" for crop in crops]
         flags = [True] * len(vectors) if in_template is None else [bool(f) for f in in_template]
         with self._lock:
             with self.db.transaction() as cur:

@@ -46,7 +46,7 @@ def open_store(settings: Settings) -> Store:
         from .pg_database import PgDatabase
         return PgDatabase(settings.db_url, settings.db_dir,
                           poll_seconds=settings.store_poll_seconds)
-    return Database(settings.db_path)
+    return Database(settings.db_path, key=settings.db_key)  # SQLCipher when a key is set
 
 
 def open_attendance(db: Store, settings: Settings) -> Attendance:

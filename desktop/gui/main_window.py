@@ -19,6 +19,7 @@ from PyQt5.QtWidgets import QMainWindow, QSplitter, QTabWidget
 from ..config import SettingsError
 from ..engine.configure import Applied, reconfigure
 from ..engine.pipeline import PipelineListener
+from ..engine.privacy import note_settings
 from ..engine.recognition import Recognition
 from ..engine.recognizer import FaceEngine
 from .attendance_panel import AttendancePanel
@@ -182,6 +183,8 @@ class MainWindow(QMainWindow):
     def _settings_applied(self, applied: Applied) -> None:
         try:
             self.settings.save(applied.values)
+            self.tasks.run(lambda: note_settings(self.engine, "window"), lambda _c: None,
+                           lambda exc: log.warning("Settings change not audited: %s", exc))
             self.status.message(f"Settings saved to {self.settings.db_dir / 'settings.json'}")
         except (OSError, SettingsError) as exc:
             show_error(self, "Could not save the settings", exc)

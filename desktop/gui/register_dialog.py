@@ -4,6 +4,7 @@ from __future__ import annotations
 from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from ..engine.consent import Consent
 from ..engine.recognition import Recognition
 from .qt_images import pixmap
 from .sample_collector import CaptureRules, SampleCollector
@@ -25,6 +26,8 @@ class RegisterDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("registerDialog")
         self.name = name
+        self.consent: Consent | None = None
+        """Given in the consent dialog before this one opened; saved with the pictures."""
         self.collector = SampleCollector(rules or CaptureRules())
         self.setWindowTitle(f"Register {name}")
         self.setAttribute(Qt.WA_DeleteOnClose)

@@ -7,10 +7,12 @@ from collections.abc import Callable
 from PyQt5.QtCore import QObject
 from PyQt5.QtWidgets import QWidget
 
+from ..engine.consent import Consent
 from ..engine.errors import KioskError
 from ..engine.names import name_key, normalize_name
 from ..engine.recognition import Recognition
 from ..engine.recognizer import FaceEngine
+from .consent_dialog import ask_consent
 from .dialogs import ask, ask_text, inform
 from .enroll_flow import EnrollFlow
 from .register_dialog import RegisterDialog
@@ -79,13 +81,15 @@ class Registration(QObject):
             ask(self.window, "Already registered", f"{existing} is already registered. Add "
                 f"new pictures to {existing}?", "Add pictures",
                 on_yes=lambda _checked: self._start_quietly(existing))
-        else:
-            self.start(name)
+        else:  # consent first: no picture is taken of someone who did not agree
+            ask_consent(self.window, self.engine, name,
+                        lambda given: self._start_quietly(name, given))
 
-    def start(self, name: str) -> RegisterDialog:
-        """Open the capture dialog for ``name``."""
+    def start(self, name: str, consent: Consent | None = None) -> RegisterDialog:
+        """Open the capture dialog for ``name``; ``consent`` is saved with the pictures."""
         dialog = RegisterDialog(name, CaptureRules.from_settings(self.engine.settings),
                                 parent=self.window)
+        dialog.consent = consent
         dialog.captured.connect(lambda crops: self.enroll.save_registration(
             dialog, crops, f"camera: {self.source.description}"))
         dialog.finished.connect(lambda _result: self._closed(dialog))
@@ -93,8 +97,8 @@ class Registration(QObject):
         dialog.open()
         return dialog
 
-    def _start_quietly(self, name: str) -> None:
-        self.start(name)
+    def _start_quietly(self, name: str, consent: Consent | None = None) -> None:
+        self.start(name, consent)
 
     def _closed(self, dialog: RegisterDialog) -> None:
         if self.dialog is dialog:

@@ -47,7 +47,8 @@ def serve(settings: Settings) -> None:
     from ..engine.recognizer import FaceEngine  # torch: only once the checks passed
     from .app import create_app
     try:
-        engine = FaceEngine(settings)
+        engine = FaceEngine(settings, frontend="http")
+        engine.start_retention()
     except BaseException:
         sock.close()
         raise
