@@ -176,7 +176,11 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     from .engine.store import open_store
     threshold = settings.threshold
     if threshold is None and (settings.db_url or settings.db_path.exists()):
-        stored = open_store(settings).get_meta("threshold")
+        store = open_store(settings)
+        try:
+            stored = store.get_meta("threshold")
+        finally:
+            store.close()  # a PostgreSQL store has a listener thread and a pool
         threshold = float(stored) if stored is not None else None
     models = _models(settings)
     result = evaluate(models, settings, Path(args.folder), k=args.k,
@@ -229,7 +233,8 @@ def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     engine.gallery.set_threshold(threshold)
-    print(f"saved as the threshold of {settings.db_path}")
+    from .engine.store import describe
+    print(f"saved as the threshold of {describe(engine.db)}")
     return 0
 
 

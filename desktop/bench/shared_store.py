@@ -81,16 +81,19 @@ def propagation(url: str, home: Path, rounds: int = 20) -> list[float]:
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     rng = np.random.default_rng(1)
     delays = []
+    ask, answer = second.stdin, second.stdout
+    assert ask is not None and answer is not None  # both are PIPEs
     try:
-        assert second.stdout.readline().strip() == "ready"
+        if answer.readline().strip() != "ready":
+            raise RuntimeError("the second kiosk process did not start")
         for i in range(rounds):
             vector = _unit(rng, 1)
-            second.stdin.write(vector.tobytes().hex() + "\n")
-            second.stdin.flush()
+            ask.write(vector.tobytes().hex() + "\n")
+            ask.flush()
             time.sleep(0.05)  # the second kiosk is polling its index before the enroll
             started = time.time()
             gallery.add_samples(f"moved {i}", vector, [CROP], ["bench"])
-            delays.append(float(second.stdout.readline()) - started)
+            delays.append(float(answer.readline()) - started)
     finally:
         second.kill()
         second.wait()

@@ -28,14 +28,12 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from .errors import DatabaseError
+from .errors import DatabaseError, StoreOfflineError
 from .pg_schema import NOTIFY_CHANNEL, WRITE_LOCK, migrate, to_postgres
 
 log = logging.getLogger(__name__)
 
-
-class StoreOfflineError(DatabaseError):
-    """The shared database cannot be reached right now."""
+__all__ = ["PgDatabase", "StoreOfflineError", "is_postgres_url", "redact"]
 
 
 def is_postgres_url(target: object) -> bool:
@@ -67,11 +65,11 @@ class PgDatabase:
         self._online = threading.Event()
         self._closing = threading.Event()
         self._wake = threading.Event()
-        self._tick_callbacks: list[Callable[[], None]] = []
-        conninfo = {"connect_timeout": max(1, int(round(connect_timeout))),
-                    "application_name": "face-kiosk"}
+        self._tick_callbacks: list[Callable[[], object]] = []
+        self._pool_size = pool_size
         try:
-            with psycopg.connect(url, autocommit=True, **conninfo) as conn:
+            with psycopg.connect(url, autocommit=True, connect_timeout=self._timeout_s,
+                                 application_name="face-kiosk") as conn:
                 found, now = migrate(conn)
                 if found != now:
                     log.info("Shared database schema upgraded from v%d to v%d", found, now)
@@ -81,20 +79,28 @@ class PgDatabase:
                                     f"{_first_line(exc)}") from None
         except psycopg.Error as exc:
             raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
-        self._pool_options = dict(min_size=1, max_size=pool_size, kwargs=conninfo,
-                                  check=ConnectionPool.check_connection, name="face-kiosk")
-        self._pool = ConnectionPool(url, open=True, **self._pool_options)
+        self._pool = self._new_pool()
         self._online.set()
         self._listener = threading.Thread(target=self._listen, name="store-listener",
                                           daemon=True)
         self._listener.start()
+
+    @property
+    def _timeout_s(self) -> int:
+        return max(1, int(round(self.connect_timeout)))
+
+    def _new_pool(self) -> ConnectionPool:
+        return ConnectionPool(self.url, open=True, min_size=1, max_size=self._pool_size,
+                              kwargs={"connect_timeout": self._timeout_s,
+                                      "application_name": "face-kiosk"},
+                              check=ConnectionPool.check_connection, name="face-kiosk")
 
     # ------------------------------------------------------------------ state
     @property
     def online(self) -> bool:
         return self._online.is_set()
 
-    def on_tick(self, callback: Callable[[], None]) -> None:
+    def on_tick(self, callback: Callable[[], object]) -> None:
         self._tick_callbacks.append(callback)
 
     def _offline(self, exc: BaseException) -> StoreOfflineError:
@@ -220,7 +226,7 @@ class PgDatabase:
     def _renew_pool(self) -> None:
         """A fresh pool after an outage: the old one would wait out its reconnection
         back-off (seconds to minutes) before handing out a connection again."""
-        old, self._pool = self._pool, ConnectionPool(self.url, open=True, **self._pool_options)
+        old, self._pool = self._pool, self._new_pool()
         old.close(timeout=1.0)
 
     def _serve(self, conn: psycopg.Connection) -> None:

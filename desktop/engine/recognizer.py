@@ -178,7 +178,8 @@ class FaceEngine:
         self.attendance = open_attendance(self.db, settings)
 
     def close(self) -> None:
-        self.db.close()
+        self.db.close()  # first: a shared store's listener flushes the outbox until then
+        self.attendance.close()
 
     # ------------------------------------------------------------ thresholds
     def _claim_model_threshold(self) -> None:
