@@ -46,6 +46,12 @@ def redact(url: str) -> str:
     return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or '/'}"
 
 
+VACUUM_TABLES = ("samples", "people", "checkins", "presence")
+"""Where a deleted person's bytes were: embeddings and crops, name, check-in snapshots."""
+VACUUM_LOCK_WAIT_S = 2.0
+VACUUM_RETRY_SECONDS = 10.0
+
+
 class PgDatabase:
     """A connection pool, serialised write transactions and a change listener."""
 
@@ -59,6 +65,9 @@ class PgDatabase:
         self.poll_seconds = poll_seconds
         self.connect_timeout = connect_timeout
         self._meta: dict[str, str] = {}
+        self.checkpoint_pending = False
+        """A VACUUM after a deletion could not complete yet (retried by refresh)."""
+        self._vacuumed_at = 0.0
         self._version = 0
         self._state = threading.Lock()
         self._local = threading.local()
@@ -170,11 +179,33 @@ class PgDatabase:
         """From the in-memory copy of ``meta``: no round trip, and it works offline."""
         return self._meta.get(key, default)
 
-    checkpoint_pending = False
-    """SQLite's WAL retry flag; PostgreSQL has no WAL file of ours to fold."""
-
     def checkpoint(self) -> bool:
-        """Deleted rows are reclaimed by autovacuum; nothing to fold here."""
+        """After a deletion: rewrite the tables that held the person (``VACUUM FULL``), so
+        their embeddings, crops and name leave the table files now, not at some later
+        autovacuum. A plain VACUUM is not enough: it frees the TOAST chunks that hold the
+        crops but leaves their bytes in place until reused. Cheap at kiosk sizes; the lock
+        wait is bounded, and a failed run is retried (``checkpoint_pending``) by the
+        gallery's refresh at most every ``VACUUM_RETRY_SECONDS``."""
+        now = time.monotonic()
+        if self.checkpoint_pending and now - self._vacuumed_at < VACUUM_RETRY_SECONDS:
+            return False
+        self._vacuumed_at = now
+        try:
+            with self._connection() as conn:
+                conn.autocommit = True  # VACUUM cannot run inside a transaction
+                try:
+                    conn.execute(f"SET lock_timeout = {int(VACUUM_LOCK_WAIT_S * 1000)}")
+                    conn.execute(f"VACUUM FULL {', '.join(VACUUM_TABLES)}")
+                finally:
+                    conn.execute("RESET lock_timeout")
+                    conn.autocommit = False
+        except DatabaseError as exc:
+            if not self.checkpoint_pending:
+                log.warning("VACUUM after a deletion did not complete (%s); retrying",
+                            _first_line(exc))
+            self.checkpoint_pending = True
+            return False
+        self.checkpoint_pending = False
         return True
 
     def close(self) -> None:
