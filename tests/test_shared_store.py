@@ -298,7 +298,7 @@ def test_a_deleted_person_leaves_no_bytes_in_the_table_files(pg_server, store):
     embedding, crop = store.query("SELECT embedding, crop FROM samples WHERE person_id = "
                                   "(SELECT id FROM people WHERE name = 'Zelda Quux')")[0]
     secrets = [bytes(embedding)[1000:1064], bytes(crop)[len(crop) // 2:][:64],
-               "Zelda Quux".encode()]
+               b"Zelda Quux"]
 
     def found() -> list[int]:
         with psycopg.connect(store.url, autocommit=True) as conn:

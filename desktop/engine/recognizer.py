@@ -27,7 +27,7 @@ from .liveness import LivenessVerdict, check_mode, judge, live_json, uses_passiv
 from .matching import Match, decide, default_threshold, model_defaults
 from .names import normalize_name
 from .quality import quality_problem
-from .store import open_attendance, open_store
+from .store import StoreStatus, open_attendance, open_store, store_status
 
 if TYPE_CHECKING:
     from .antispoof import AntiSpoof
@@ -176,6 +176,10 @@ class FaceEngine:
                                allow_model_mismatch=allow_model_mismatch)
         self._claim_model_threshold()
         self.attendance = open_attendance(self.db, settings)
+
+    def store_status(self) -> StoreStatus:
+        """Online or not, and how many check-ins wait on this kiosk (shared store)."""
+        return store_status(self.db, self.attendance)
 
     def close(self) -> None:
         self.db.close()  # first: a shared store's listener flushes the outbox until then

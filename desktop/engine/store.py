@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import socket
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
@@ -57,6 +58,21 @@ def store_online(db: object) -> bool:
     return bool(getattr(db, "online", True))
 
 
+@dataclass(frozen=True)
+class StoreStatus:
+    """For a status bar: which store, whether it answers, what waits for it here."""
+    shared: bool
+    online: bool
+    queued: int
+    """Sightings and visitor counts in this kiosk's outbox (0 on SQLite)."""
+    label: str
+
+
+def store_status(db: Store, attendance: Attendance) -> StoreStatus:
+    return StoreStatus(is_shared(db), store_online(db), int(getattr(attendance, "queued", 0)),
+                       describe(db))
+
+
 def kiosk_name(settings: Settings) -> str:
     return settings.kiosk_name or socket.gethostname()
 
@@ -89,4 +105,4 @@ def describe(db: object) -> str:
 
 
 __all__ = ["Store", "Cursor", "Rows", "open_store", "open_attendance", "store_online",
-           "kiosk_name", "describe", "is_shared"]
+           "kiosk_name", "describe", "is_shared", "StoreStatus", "store_status"]
