@@ -413,7 +413,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--video", help="video file for the live-loop figures")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     p.add_argument("--only", metavar="SECTIONS",
-                   help="comma-separated: stages,live,tuning,scale,startup,soak")
+                   help="comma-separated: stages,live,tuning,scale,startup,soak "
+                   "(and shared_store: SQLite vs PostgreSQL, only when named)")
+    p.add_argument("--store-sizes", help="samples in PostgreSQL for the shared_store "
+                   "start-up figures (default 10000,100000)")
     p.add_argument("--runs", type=int, help="runs behind each live/start-up median")
     return parser
 
