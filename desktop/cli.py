@@ -181,7 +181,11 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     from .engine.store import open_store
     threshold = settings.threshold
     if threshold is None and (settings.db_url or settings.db_path.exists()):
-        stored = open_store(settings).get_meta("threshold")
+        store = open_store(settings)
+        try:
+            stored = store.get_meta("threshold")
+        finally:
+            store.close()  # a PostgreSQL store has a listener thread and a pool
         threshold = float(stored) if stored is not None else None
     models = _models(settings)
     result = evaluate(models, settings, Path(args.folder), k=args.k,
@@ -235,8 +239,9 @@ def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     engine.gallery.set_threshold(threshold)
     from .engine import audit
+    from .engine.store import describe
     audit.record(engine.db, "threshold", "cli", value=round(threshold, 4))
-    print(f"saved as the threshold of {settings.db_path}")
+    print(f"saved as the threshold of {describe(engine.db)}")
     return 0
 
 
@@ -420,7 +425,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--video", help="video file for the live-loop figures")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     p.add_argument("--only", metavar="SECTIONS",
-                   help="comma-separated: stages,live,tuning,scale,startup,soak")
+                   help="comma-separated: stages,live,tuning,scale,startup,soak "
+                   "(and shared_store: SQLite vs PostgreSQL, only when named)")
+    p.add_argument("--store-sizes", help="samples in PostgreSQL for the shared_store "
+                   "start-up figures (default 10000,100000)")
     p.add_argument("--runs", type=int, help="runs behind each live/start-up median")
     return parser
 

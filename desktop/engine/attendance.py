@@ -12,11 +12,14 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import DEFAULTS
 from . import audit
-from .database import Database
 from .errors import KioskError
+
+if TYPE_CHECKING:
+    from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ class DayRow:
 class Attendance:
     """Writes and reads attendance; one instance per database, shared by threads."""
 
-    def __init__(self, db: Database, *, cooldown_minutes: float = DEFAULTS.cooldown_minutes,
+    def __init__(self, db: Store, *, cooldown_minutes: float = DEFAULTS.cooldown_minutes,
                  retention_days: int = DEFAULTS.retention_days,
                  store_checkin_snapshots: bool = DEFAULTS.store_checkin_snapshots,
                  store_visitor_snapshots: bool = DEFAULTS.store_visitor_snapshots,
@@ -142,6 +145,9 @@ class Attendance:
             tmp.unlink(missing_ok=True)
             raise KioskError(f"cannot write {out}: {exc}") from None
         return len(rows)
+
+    def close(self) -> None:
+        """Release what this object holds beside the store (the shared store's outbox)."""
 
     def purge_older_than(self, days: int, actor: str = "retention") -> int:
         """Remove attendance before ``days`` ago; audited in the same transaction."""

@@ -20,13 +20,13 @@ import faiss
 import numpy as np
 
 from . import attendance
-from .database import Database
 from .embedding import EMBEDDING_DIM, ModelInfo
 from .errors import KioskError, ModelMismatchError, UnknownPersonError
 from .images import encode_jpeg
 from .index import build_index, is_exact
 from .matching import default_threshold
 from .names import name_key, normalize_name
+from .store import Store, describe
 from .templates import Templates
 
 log = logging.getLogger(__name__)
@@ -58,9 +58,9 @@ def find_person(rows: list[tuple[int, str]], name: str) -> tuple[int, str] | Non
 
 
 class Gallery:
-    """People and samples in SQLite; nearest-person search through Faiss."""
+    """People and samples in the store; nearest-person search through Faiss."""
 
-    def __init__(self, db: Database, model: ModelInfo, *, allow_model_mismatch: bool = False) -> None:
+    def __init__(self, db: Store, model: ModelInfo, *, allow_model_mismatch: bool = False) -> None:
         self.db = db
         self.model = model
         self._lock = threading.RLock()
@@ -93,7 +93,7 @@ class Gallery:
         if stored is not None and count and not allow_mismatch:
             name = self.db.get_meta("model_name", "?")
             raise ModelMismatchError(
-                f"{self.db.path} holds {count} embeddings made by model {name} ({stored}); the "
+                f"{describe(self.db)} holds {count} embeddings made by model {name} ({stored}); the "
                 f"loaded model is {self.model.name} ({self.model.model_id}). Load the same "
                 f"weights with --weights, or run `python main.py reembed` to re-embed the "
                 f"stored face crops with the loaded model.")

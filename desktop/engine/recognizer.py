@@ -29,7 +29,7 @@ from .liveness import LivenessVerdict, check_mode, judge, live_json, uses_passiv
 from .matching import Match, decide, default_threshold, model_defaults
 from .names import normalize_name
 from .quality import quality_problem
-from .store import open_attendance, open_store
+from .store import StoreStatus, open_attendance, open_store, store_status
 
 if TYPE_CHECKING:
     from .antispoof import AntiSpoof
@@ -183,10 +183,15 @@ class FaceEngine:
         self._retention: retention.RetentionTimer | None = None
         privacy.on_open(self)
 
+    def store_status(self) -> StoreStatus:
+        """Online or not, and how many check-ins wait on this kiosk (shared store)."""
+        return store_status(self.db, self.attendance)
+
     def close(self) -> None:
         if self._retention:
             self._retention.stop()
-        self.db.close()
+        self.db.close()  # first: a shared store's listener flushes the outbox until then
+        self.attendance.close()
 
     def start_retention(self) -> None:
         """For the window and the HTTP service: retention now and every few hours."""

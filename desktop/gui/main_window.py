@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.status.show_model(engine.models.embedder.info.name,
                                str(engine.models.embedder.device))
         self.status.show_people(engine.gallery.size)
+        self.status.show_store(engine.store_status())
 
         self.live = LiveBridge(engine, self, listeners)
         self.source = SourceControl(self.live, self.settings, self.video, self.status, self)
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
 
     def _update_rates(self) -> None:
         self.status.show_rates(self.video.preview_rate.rate(), self.recognition_rate.rate())
+        self.status.show_store(self.engine.store_status())
 
     # ---------------------------------------------------------------- people
     def on_gallery_changed(self, message: str) -> None:
