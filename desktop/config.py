@@ -65,6 +65,9 @@ class Settings:
     """Folder with the two MiniFASNet files; None downloads them once into torch's cache."""
     challenge_yaw: float = 0.35
     """Head-turn challenge: change of the nose offset (see challenge.py) to reach."""
+    camera_mirrored: bool = False
+    """The camera delivers a mirrored picture (some webcams do): flips the measured turn,
+    so "turn to your left" keeps meaning the person's own left."""
     challenge_frames: int = 3
     """Frames that must hold the turned pose."""
     challenge_seconds: float = 6.0

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from .attendance import CheckIn
 from .feed import Frame
 from .live import FrameResult, Track
+from .live_liveness import ChallengeView, challenge_view
+from .liveness import LivenessVerdict
 from .matching import Match
 from .recognizer import Face
 
@@ -33,6 +35,11 @@ class TrackView:
     """The label was confirmed (or changed) on this very frame."""
     fresh_match: Match | None = None
     """The decision made on this very frame; None if the face was not re-embedded."""
+    liveness: LivenessVerdict | None = None
+    """The track's passive verdict, if it was scored (cached: once per track, or on
+    every frame while registering)."""
+    challenge: ChallengeView | None = None
+    """The head-turn challenge asked of this face, if any (running or just ended)."""
 
     @classmethod
     def of(cls, track: Track, now: float) -> TrackView:
@@ -41,7 +48,10 @@ class TrackView:
         return cls(track.id, track.box, track.text, track.label, track.known,
                    track.match.similarity if track.match else None, track.face, latency,
                    track.labelled_at == now,
-                   track.match if track.last_embedded == now else None)
+                   track.match if track.last_embedded == now else None,
+                   track.liveness.verdict,
+                   challenge_view(track.liveness.challenge) if track.liveness.challenge
+                   else None)
 
 
 @dataclass(frozen=True)
@@ -56,6 +66,8 @@ class Recognition:
     embedded: int
     finished: float
     """time.monotonic() when the result was ready."""
+    rejected: int = 0
+    """Faces judged not live since the kiosk started (liveness)."""
 
     @classmethod
     def of(cls, frame: Frame, result: FrameResult) -> Recognition:
@@ -63,7 +75,7 @@ class Recognition:
         return cls(frame.seq, frame.ts, (width, height),
                    tuple(TrackView.of(t, frame.ts) for t in result.tracks),
                    tuple(result.checkins), dict(result.timings), result.embedded,
-                   time.monotonic())
+                   time.monotonic(), result.rejected)
 
     @property
     def latency_ms(self) -> float:
