@@ -230,8 +230,12 @@ LIMITS: dict[str, tuple[float, float]] = {
     "quality_min_face": (0, 10000), "quality_min_sharpness": (0.0, 10_000.0),
     "quality_min_det_prob": (0.0, 1.0), "max_queued_requests": (1, 10_000),
     "auth_failures_per_minute": (1, 10_000),
+    "liveness_threshold": (0.0, 1.0), "challenge_yaw": (0.05, 2.0),
+    "challenge_frames": (1, 100), "challenge_seconds": (0.5, 600.0),
 }
 """Accepted range (inclusive) of each numeric setting."""
+CHOICES: dict[str, tuple[str, ...]] = {"liveness": ("off", "passive", "challenge", "both")}
+"""Accepted values of settings that take one of a few words."""
 
 
 class SettingsError(KioskError, ValueError):
@@ -272,6 +276,10 @@ def coerce(name: str, value: Any) -> Any:
     or SettingsError saying what the setting accepts."""
     if name not in _FIELDS:
         raise SettingsError(f"unknown setting {name!r}")
+    if name in CHOICES:
+        if value not in CHOICES[name]:
+            raise SettingsError(f"{name} = {value!r} is not one of: {', '.join(CHOICES[name])}")
+        return value
     default = getattr(DEFAULTS, name)
     if value is None or (name in _NULLABLE and str(value).strip().lower() in ("", "none")):
         if name in _NULLABLE:

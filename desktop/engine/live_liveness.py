@@ -150,3 +150,46 @@ class LivenessGate:
         self.counter.count += 1
         audit_spoof_attempt(kind, score, track_id)
         return False
+
+
+class SubjectChallenge:
+    """The head-turn challenge at registration, fed with each recognised frame's tracks.
+
+    It follows one track (the subject when it started), so the person who turned their
+    head is the person whose pictures are taken; another face, or the subject leaving,
+    never passes it. Qt-free: the window only draws ``view``.
+    """
+
+    def __init__(self, settings: Any, direction: str | None = None) -> None:
+        self.settings = settings
+        self.challenge = new_challenge(settings, direction)
+        self.track_id: int | None = None
+
+    def feed(self, subject: Any | None, now: float) -> ChallengeView:
+        """``subject``: the registration's subject track this frame (a TrackView), or None."""
+        if self.track_id is None and subject is not None:
+            self.track_id = subject.id
+        same = subject is not None and subject.id == self.track_id
+        was_running = not self.ended
+        self.challenge.feed(subject.face.detection if same else None, now)
+        if was_running and self.ended and not self.passed:
+            audit_spoof_attempt(f"registration challenge {self.challenge.state.value}", None,
+                                self.track_id or 0)
+        return self.view
+
+    @property
+    def view(self) -> ChallengeView:
+        return challenge_view(self.challenge)
+
+    @property
+    def passed(self) -> bool:
+        return self.challenge.state is ChallengeState.PASSED
+
+    @property
+    def ended(self) -> bool:
+        return self.challenge.state is not ChallengeState.RUNNING
+
+    def restart(self) -> None:
+        """Try again, with a new random direction."""
+        self.challenge = new_challenge(self.settings)
+        self.track_id = None

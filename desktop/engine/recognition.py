@@ -49,9 +49,21 @@ class TrackView:
                    track.match.similarity if track.match else None, track.face, latency,
                    track.labelled_at == now,
                    track.match if track.last_embedded == now else None,
-                   track.liveness.verdict,
-                   challenge_view(track.liveness.challenge) if track.liveness.challenge
-                   else None)
+                   track.liveness.verdict, _challenge(track, now))
+
+
+OUTCOME_SECONDS = 2.0
+"""How long the outcome of a check-in challenge stays on screen."""
+
+
+def _challenge(track: Track, now: float) -> ChallengeView | None:
+    """The track's challenge while it runs, and its outcome for a moment after."""
+    challenge = track.liveness.challenge
+    if challenge is None:
+        return None
+    view = challenge_view(challenge)
+    recent = track.labelled_at is not None and now - track.labelled_at <= OUTCOME_SECONDS
+    return view if view.running or recent else None
 
 
 @dataclass(frozen=True)
