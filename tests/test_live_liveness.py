@@ -3,13 +3,17 @@ weights, the upstream attack pictures as a folder source, frames of a real video
 from __future__ import annotations
 
 import time
+from types import SimpleNamespace
 
 import pytest
 from gui_helpers import VIDEO, slideshow, video_crops
+from test_challenge import FRONT, det
+
+from desktop.config import Settings
 
 from desktop.engine.challenge import LEFT, RIGHT
 from desktop.engine.live import LiveRecognizer
-from desktop.engine.live_liveness import PROMPTS, new_challenge
+from desktop.engine.live_liveness import PROMPTS, SubjectChallenge, new_challenge
 from desktop.engine.names import NOT_LIVE, RESERVED_LABELS, normalize_name
 from desktop.engine.pipeline import LivePipeline, PipelineListener
 from desktop.engine.sources import open_source
@@ -51,6 +55,29 @@ def test_prompt_and_sign_agree_for_plain_and_mirrored_cameras(settings):
     assert new_challenge(settings, RIGHT).sign == -1.0
     settings.camera_mirrored = True
     assert new_challenge(settings, LEFT).sign == -1.0
+
+
+def track(track_id: int, landmarks) -> SimpleNamespace:
+    """What SubjectChallenge reads of a TrackView: its id and detection."""
+    return SimpleNamespace(id=track_id, face=SimpleNamespace(detection=det(landmarks)))
+
+
+def test_registration_challenge_follows_one_track_and_the_camera_s_mirroring():
+    turned_left = FRONT.copy()
+    turned_left[2, 0] += 12  # the nose leaves the eye-mouth plane towards the image's right
+    session = SubjectChallenge(Settings(), LEFT)
+    session.feed(track(1, FRONT), 0.0)
+    for t in range(5):  # someone else turning never passes it
+        assert session.feed(track(2, turned_left), 0.1 + t / 10).running
+    for t in range(3):
+        session.feed(track(1, turned_left), 1.0 + t / 10)
+    assert session.passed and session.track_id == 1
+
+    mirrored = SubjectChallenge(Settings(camera_mirrored=True), LEFT)
+    mirrored.feed(track(1, FRONT), 0.0)
+    assert mirrored.feed(track(1, turned_left), 0.1).state == "failed"
+    mirrored.restart()
+    assert mirrored.view.running and mirrored.track_id is None
 
 
 def test_photos_held_up_are_not_live_and_check_nobody_in(engine, faces_dir, load, tmp_path):
