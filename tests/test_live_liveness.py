@@ -10,7 +10,6 @@ from gui_helpers import VIDEO, slideshow, video_crops
 from test_challenge import FRONT, det
 
 from desktop.config import Settings
-
 from desktop.engine.challenge import LEFT, RIGHT
 from desktop.engine.live import LiveRecognizer
 from desktop.engine.live_liveness import PROMPTS, SubjectChallenge, new_challenge
