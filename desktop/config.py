@@ -70,6 +70,9 @@ class Settings:
     """Folder with the two MiniFASNet files; None downloads them once into torch's cache."""
     challenge_yaw: float = 0.35
     """Head-turn challenge: change of the nose offset (see challenge.py) to reach."""
+    camera_mirrored: bool = False
+    """The camera delivers a mirrored picture (some webcams do): flips the measured turn,
+    so "turn to your left" keeps meaning the person's own left."""
     challenge_frames: int = 3
     """Frames that must hold the turned pose."""
     challenge_seconds: float = 6.0
@@ -250,8 +253,13 @@ LIMITS: dict[str, tuple[float, float]] = {
     "quality_min_det_prob": (0.0, 1.0), "max_queued_requests": (1, 10_000),
     "auth_failures_per_minute": (1, 10_000), "retention_people_days": (0, 100_000),
     "retention_interval_hours": (0.01, 24 * 365.0),
+    "liveness_threshold": (0.0, 1.0), "challenge_yaw": (0.05, 2.0),
+    "challenge_frames": (1, 100), "challenge_seconds": (0.5, 600.0),
 }
 """Accepted range (inclusive) of each numeric setting."""
+CHOICES: dict[str, tuple[str, ...]] = {"liveness": ("off", "passive", "challenge", "both"),
+                                       "require_consent": ("always", "window", "never")}
+"""Accepted values of settings that take one of a few words."""
 
 
 class SettingsError(KioskError, ValueError):
@@ -287,7 +295,6 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 _NULLABLE = ("threshold", "duplicate_threshold", "outlier_threshold", "api_token", "db_key",
              "key_file")
-_CHOICES = {"require_consent": ("always", "window", "never")}
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -296,6 +303,11 @@ def coerce(name: str, value: Any) -> Any:
     or SettingsError saying what the setting accepts."""
     if name not in _FIELDS:
         raise SettingsError(f"unknown setting {name!r}")
+    if name in CHOICES:
+        value = str(value).strip().lower()
+        if value not in CHOICES[name]:
+            raise SettingsError(f"{name} = {value!r} is not one of: {', '.join(CHOICES[name])}")
+        return value
     default = getattr(DEFAULTS, name)
     if value is None or (name in _NULLABLE and str(value).strip().lower() in ("", "none")):
         if name in _NULLABLE:
@@ -309,9 +321,6 @@ def coerce(name: str, value: Any) -> Any:
             raise ValueError
         if isinstance(default, Path) or name == "db_dir":
             return Path(value)
-        if name in _CHOICES and str(value) not in _CHOICES[name]:
-            raise SettingsError(f"{name} = {value!r} is not one of "
-                                f"{', '.join(_CHOICES[name])}")
         if name == "cors_origins":
             items = value.split(",") if isinstance(value, str) else value
             return tuple(str(v).strip().rstrip("/") for v in items if str(v).strip())

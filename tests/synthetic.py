@@ -53,6 +53,10 @@ class SyntheticEngine:
         """Frame number (the frame's first pixel value) -> the faces in it."""
         self.calls = 0
 
+    @property
+    def checkin_liveness(self) -> str:
+        return self.settings.liveness if self.settings.liveness_at_checkin else "off"
+
     def enroll(self, name: str, person: int) -> None:
         vectors = np.stack([identity(person, seed=s) for s in range(3)])
         crops = [np.full((160, 160, 3), person, np.uint8)] * 3

@@ -9,6 +9,8 @@ from PyQt5.QtWidgets import QWidget
 
 from ..engine.consent import Consent
 from ..engine.errors import KioskError
+from ..engine.live_liveness import SubjectChallenge
+from ..engine.liveness import uses_challenge, uses_passive
 from ..engine.names import name_key, normalize_name
 from ..engine.recognition import Recognition
 from ..engine.recognizer import FaceEngine
@@ -86,10 +88,20 @@ class Registration(QObject):
                         lambda given: self._start_quietly(name, given))
 
     def start(self, name: str, consent: Consent | None = None) -> RegisterDialog:
-        """Open the capture dialog for ``name``; ``consent`` is saved with the pictures."""
-        dialog = RegisterDialog(name, CaptureRules.from_settings(self.engine.settings),
-                                parent=self.window)
+        """Open the capture dialog for ``name``, with the liveness checks the settings ask
+        for at registration (a head turn first; a passive score on every captured face);
+        ``consent`` is saved with the pictures."""
+        s = self.engine.settings
+        mode = s.liveness if s.liveness_at_registration else "off"
+        passive = uses_passive(mode)
+        dialog = RegisterDialog(name, CaptureRules.from_settings(s), parent=self.window,
+                                challenge=SubjectChallenge(s) if uses_challenge(mode) else None,
+                                passive=passive)
         dialog.consent = consent
+        dialog.challenge_changed.connect(self.source.video.show_challenge)
+        pipeline = self.source.live.pipeline
+        pipeline.score_subject(passive)
+        dialog.finished.connect(lambda _result: pipeline.score_subject(False))
         dialog.captured.connect(lambda crops: self.enroll.save_registration(
             dialog, crops, f"camera: {self.source.description}"))
         dialog.finished.connect(lambda _result: self._closed(dialog))

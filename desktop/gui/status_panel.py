@@ -47,6 +47,9 @@ class StatusPanel:
         bar.addWidget(self.source, 1)
         self.preview = self._label("statusPreview")
         self.recognition = self._label("statusRecognition")
+        self.liveness = self._label("statusLiveness")
+        self.liveness.setToolTip("Faces judged not live (a photo or screen held up, or a "
+                                 "head turn not made) since the kiosk started")
         self.people = self._label("statusPeople")
         self.model = self._label("statusModel")
         self.store = self._label("statusStore")
@@ -93,6 +96,7 @@ class StatusPanel:
     def show_recognition(self, recognition: Recognition) -> None:
         self.last = recognition
         self._recent.append(recognition)
+        self.liveness.setText(f"{recognition.rejected} not live" if recognition.rejected else "")
 
     def reset(self) -> None:
         self._recent.clear()
