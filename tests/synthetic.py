@@ -46,6 +46,7 @@ class SyntheticEngine:
     def __init__(self, folder: Path, **settings) -> None:
         self.settings = Settings(db_dir=folder, **settings)
         self.threshold = 0.55
+        self.frontend = "engine"
         self.db = Database(self.settings.db_path)
         self.gallery = Gallery(self.db, MODEL)
         self.attendance = Attendance(self.db)

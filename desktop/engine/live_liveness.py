@@ -36,12 +36,14 @@ OUTCOMES = {
 }
 
 
-def audit_spoof_attempt(engine: FaceEngine, kind: str, score: float | None,
-                        track_id: int) -> None:
-    """Record a rejected presentation attempt in the log and the audit trail (no names,
-    no images: the kind of check, its score and the track)."""
+def audit_spoof_attempt(kind: str, score: float | None, track_id: int,
+                        engine: FaceEngine | None = None) -> None:
+    """Record a rejected presentation attempt in the log and, given the engine, the audit
+    trail (no names, no images: the kind of check, its score and the track)."""
     log.warning("Liveness: face rejected (%s, score %s, track %d)", kind,
                 "-" if score is None else f"{score:.3f}", track_id)
+    if engine is None:
+        return
     try:
         audit.record(engine.db, "liveness_rejected", engine.frontend, check=kind,
                      score=None if score is None else round(score, 3), track=track_id)
@@ -154,7 +156,7 @@ class LivenessGate:
                 track_id: int) -> bool:
         state.live = False
         self.counter.count += 1
-        audit_spoof_attempt(self.engine, kind, score, track_id)
+        audit_spoof_attempt(kind, score, track_id, self.engine)
         return False
 
 
@@ -166,8 +168,9 @@ class SubjectChallenge:
     never passes it. Qt-free: the window only draws ``view``.
     """
 
-    def __init__(self, settings: Any, direction: str | None = None) -> None:
-        self.settings = settings
+    def __init__(self, settings: Any, direction: str | None = None,
+                 engine: FaceEngine | None = None) -> None:
+        self.settings, self.engine = settings, engine
         self.challenge = new_challenge(settings, direction)
         self.track_id: int | None = None
 
@@ -180,7 +183,7 @@ class SubjectChallenge:
         self.challenge.feed(subject.face.detection if same else None, now)
         if was_running and self.ended and not self.passed:
             audit_spoof_attempt(f"registration challenge {self.challenge.state.value}", None,
-                                self.track_id or 0)
+                                self.track_id or 0, self.engine)
         return self.view
 
     @property

@@ -94,9 +94,9 @@ class Registration(QObject):
         s = self.engine.settings
         mode = s.liveness if s.liveness_at_registration else "off"
         passive = uses_passive(mode)
+        challenge = SubjectChallenge(s, engine=self.engine) if uses_challenge(mode) else None
         dialog = RegisterDialog(name, CaptureRules.from_settings(s), parent=self.window,
-                                challenge=SubjectChallenge(s) if uses_challenge(mode) else None,
-                                passive=passive)
+                                challenge=challenge, passive=passive)
         dialog.consent = consent
         dialog.challenge_changed.connect(self.source.video.show_challenge)
         pipeline = self.source.live.pipeline
