@@ -135,8 +135,9 @@ class LiveRecognizer:
         self._live_ms = 0.0
         checkins: list[CheckIn] = []
         for track in visible:  # running challenges see every frame
-            if track.liveness.challenge_running:
-                track.liveness.challenge.feed(track.face.detection, now)
+            challenge = track.liveness.challenge
+            if challenge is not None and track.liveness.challenge_running:
+                challenge.feed(track.face.detection, now)
                 if not track.liveness.challenge_running:
                     self._settle(track, rgb, now, checkins)
         if self.score_subject and visible:

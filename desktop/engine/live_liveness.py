@@ -178,9 +178,9 @@ class SubjectChallenge:
         """``subject``: the registration's subject track this frame (a TrackView), or None."""
         if self.track_id is None and subject is not None:
             self.track_id = subject.id
-        same = subject is not None and subject.id == self.track_id
+        seen = subject if subject is not None and subject.id == self.track_id else None
         was_running = not self.ended
-        self.challenge.feed(subject.face.detection if same else None, now)
+        self.challenge.feed(seen.face.detection if seen is not None else None, now)
         if was_running and self.ended and not self.passed:
             audit_spoof_attempt(f"registration challenge {self.challenge.state.value}", None,
                                 self.track_id or 0, self.engine)

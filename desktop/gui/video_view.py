@@ -147,7 +147,8 @@ class VideoView(QWidget):
     def _draw_challenges(self, painter: QPainter, recognition: Recognition, target: QRect,
                          scale: float) -> None:
         """Check-in challenges of the tracks, then the registration's (drawn on top)."""
-        asks = [(t.challenge, t) for t in recognition.tracks if t.challenge is not None]
+        asks: list[tuple[ChallengeView, TrackView | None]] = [
+            (t.challenge, t) for t in recognition.tracks if t.challenge is not None]
         if self.challenge is not None:
             view, track_id = self.challenge
             asks.append((view, next((t for t in recognition.tracks if t.id == track_id), None)))
