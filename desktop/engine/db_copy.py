@@ -17,7 +17,10 @@ log = logging.getLogger(__name__)
 
 TABLES: dict[str, tuple[str, ...]] = {
     "people": ("id", "name", "created_at"),
-    "samples": ("id", "person_id", "embedding", "crop", "source", "model_id", "created_at"),
+    "samples": ("id", "person_id", "embedding", "crop", "source", "model_id", "created_at",
+                "in_template", "face", "face_meta"),
+    "models": ("id", "model_id", "name", "dim", "threshold"),
+    "embeddings": ("id", "sample_id", "model_id", "vector"),
     "checkins": ("id", "person_id", "name", "ts", "day", "similarity", "snapshot", "kiosk"),
     "presence": ("id", "person_id", "name", "day", "first_in", "last_seen"),
     "visitors": ("id", "ts", "day", "snapshot", "kiosk"),

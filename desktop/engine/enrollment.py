@@ -69,20 +69,20 @@ def enroll_folder(engine: FaceEngine, root: Path, *, force: bool = False, strict
             summary.skipped.append((str(path), "not an image", "unsupported file type"))
         else:
             try:
-                crops.setdefault(name, []).append((engine.subject(load_image(path)).crop,
-                                                   str(path)))
+                face = engine.subject(load_image(path))
+                crops.setdefault(name, []).append((face.crop, str(path), face.stored()))
             except (ImageError, FaceCountError) as exc:
                 summary.skipped.append((str(path), _category(exc), str(exc)))
         if progress:
             progress(done, len(jobs))
     for name, pairs in crops.items():
         try:
-            report = engine.add_crops(name, [c for c, _ in pairs], [s for _, s in pairs],
-                                      force=force, strict=strict)
+            report = engine.add_crops(name, [c for c, _, _ in pairs], [s for _, s, _ in pairs],
+                                      force=force, strict=strict, stored=[f for *_, f in pairs])
             summary.people[report.person.name] = len(pairs)
             summary.warnings += [(report.person.name, w) for w in report.warnings]
         except DuplicateFaceError as exc:
-            summary.skipped += [(source, "duplicate", str(exc)) for _, source in pairs]
+            summary.skipped += [(source, "duplicate", str(exc)) for _, source, _ in pairs]
             summary.refused.append(name)
     summary.refused += sorted({d.name for d in folders} - set(crops) - set(summary.refused))
     return summary
