@@ -387,6 +387,6 @@ class FaceEngine:
         rows = self.gallery.reembed_inputs()
         if not rows and not self.gallery.model_mismatch:
             raise KioskError("nothing to re-embed")
-        vectors = reembed_vectors(self, rows, progress)
+        vectors = reembed_vectors(self, self.models.embedder, rows, progress)
         self.gallery.replace_embeddings(vectors)
         return len(rows)

@@ -27,10 +27,10 @@ log = logging.getLogger(__name__)
 BATCH = 64
 
 
-def model_input(engine, crop: bytes, face: bytes | None, meta: str | None) -> np.ndarray | None:
-    """The loaded model's input for one stored sample, or None when it cannot be made."""
+def model_input(engine, embedder, crop: bytes, face: bytes | None,
+                meta: str | None) -> np.ndarray | None:
+    """``embedder``'s input for one stored sample, or None when it cannot be made."""
     from .recognizer import subject_index
-    embedder = engine.models.embedder
     if face is not None and meta:
         stored = modelstore.stored_from_columns(face, meta)
         return embedder.crop(stored.image, stored.detection)
@@ -42,11 +42,11 @@ def model_input(engine, crop: bytes, face: bytes | None, meta: str | None) -> np
     return None if index is None else embedder.crop(old, detections[index])
 
 
-def reembed_vectors(engine, rows: list[tuple[int, bytes, bytes | None, str | None]],
+def reembed_vectors(engine, embedder, rows: list[tuple[int, bytes, bytes | None, str | None]],
                     progress: Callable[[int, int], None] | None = None) -> dict[int, np.ndarray]:
-    """{sample id: vector} of the loaded model for every row of
-    ``Gallery.reembed_inputs``; KioskError (nothing changed) if some cannot be made."""
-    model_id = engine.models.embedder.model_id
+    """{sample id: vector} of ``embedder`` for every row of ``Gallery.reembed_inputs``;
+    KioskError (nothing changed) if some cannot be made."""
+    model_id = embedder.model_id
     known = modelstore.stored_vectors(engine.db, model_id)
     vectors = {sid: known[sid] for sid, *_ in rows if sid in known}
     todo = [row for row in rows if row[0] not in known]
@@ -55,22 +55,47 @@ def reembed_vectors(engine, rows: list[tuple[int, bytes, bytes | None, str | Non
     for start in range(0, len(todo), BATCH):
         ids, inputs = [], []
         for sid, crop, face, meta in todo[start:start + BATCH]:
-            made = model_input(engine, crop, face, meta)
+            made = model_input(engine, embedder, crop, face, meta)
             if made is None:
                 failed.append(sid)
             else:
                 ids.append(sid)
                 inputs.append(made)
         if inputs:
-            vectors.update(zip(ids, engine.embed(inputs)))
+            vectors.update(zip(ids, engine.models.run(embedder.embed, inputs)))
         done += len(todo[start:start + BATCH])
         if progress:
             progress(done, len(rows))
     if failed:
         raise KioskError(f"{len(failed)} older sample(s) keep only a small face crop in which "
-                         f"no face was found again, so {engine.models.embedder.name} cannot "
+                         f"no face was found again, so {embedder.name} cannot "
                          f"embed them; nothing was changed. Re-enroll those people (samples "
                          f"{', '.join(map(str, failed[:10]))}) or keep the current model.")
     log.info("Re-embedding with %s: %d reused, %d computed", model_id, len(rows) - len(todo),
              len(todo))
     return vectors
+
+
+def switch_model(engine, spec: str, progress: Callable[[int, int], None] | None = None) -> int:
+    """Load model ``spec`` (facenet, dlib, onnx:PATH), re-embed every sample with it, and
+    only then make it the engine's model (on the inference thread, so no frame is matched
+    half-way); on any error the engine keeps its model and the database is unchanged.
+    Returns the number of samples re-embedded."""
+    from dataclasses import replace
+
+    from .embedders import load_embedder
+    from .gallery import Gallery
+    settings = replace(engine.settings, model=spec)
+    embedder = engine.models.run(load_embedder, settings)
+    rows = engine.gallery.reembed_inputs()
+    vectors = reembed_vectors(engine, embedder, rows, progress)
+
+    def swap() -> None:
+        gallery = Gallery(engine.db, embedder.info, allow_model_mismatch=True)
+        gallery.replace_embeddings(vectors)
+        engine.models.embedder = embedder
+        engine.gallery = gallery
+        engine.settings.model = spec
+    engine.models.run(swap)
+    log.info("Switched the face model to %s (%d samples)", embedder.model_id, len(rows))
+    return len(rows)

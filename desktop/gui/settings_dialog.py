@@ -5,6 +5,7 @@ from typing import Any
 
 from PyQt5.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -20,6 +21,7 @@ from PyQt5.QtWidgets import (
 )
 
 from ..config import Settings
+from ..engine.model_figures import MODEL_FIGURES
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
 
@@ -66,6 +68,17 @@ class SettingsDialog(QDialog):
                                        suffix=" min", value=settings.cooldown_minutes)
         self.cooldown.setToolTip("A person is checked in again only after this long.")
 
+        self.model = QComboBox(objectName="settingsModel")
+        specs = [f.spec for f in MODEL_FIGURES]
+        for figures in MODEL_FIGURES:
+            self.model.addItem(figures.label, figures.spec)
+        if settings.model not in specs:  # an ONNX file given with --model onnx:PATH
+            self.model.addItem(settings.model, settings.model)
+        self.model.setCurrentIndex(self.model.findData(settings.model))
+        self.model_figures = QLabel(objectName="settingsModelFigures", wordWrap=True)
+        self.model.currentIndexChanged.connect(self._show_figures)
+        self._show_figures()
+
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         form.addRow("Video source", source_row)
@@ -74,6 +87,8 @@ class SettingsDialog(QDialog):
         form.addRow("", self.use_database_threshold)
         form.addRow("Smallest face", self.min_face_size)
         form.addRow("Check-in cool-down", self.cooldown)
+        form.addRow("Face model", self.model)
+        form.addRow("", self.model_figures)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel,
                                         accepted=self.accept, rejected=self.reject)
         layout = QVBoxLayout(self)
@@ -81,6 +96,15 @@ class SettingsDialog(QDialog):
         layout.addWidget(QLabel(f"Saved in {settings.db_dir / 'settings.json'}",
                                 objectName="hint", wordWrap=True))
         layout.addWidget(self.buttons)
+
+    def _show_figures(self) -> None:
+        spec = self.model.currentData()
+        figures = next((f for f in MODEL_FIGURES if f.spec == spec), None)
+        text = figures.summary() if figures else "An ONNX model (--model); not measured here."
+        if spec != self.settings.model:
+            text += ("\nChanging the model re-embeds every enrolled face (offered after OK; "
+                     "nobody has to enrol again).")
+        self.model_figures.setText(text)
 
     def _threshold_mode(self, use_database: bool) -> None:
         self.threshold.setEnabled(not use_database)
@@ -106,6 +130,7 @@ class SettingsDialog(QDialog):
             else round(self.threshold.value(), 2),
             "min_face_size": self.min_face_size.value(),
             "cooldown_minutes": self.cooldown.value(),
+            "model": self.model.currentData(),
         }
 
     def changes(self) -> dict[str, Any]:

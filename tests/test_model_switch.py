@@ -1,0 +1,115 @@
+"""Several models in one gallery: switching FaceNet -> dlib (and back) by re-embedding
+stored faces, and an old-schema database migrating, on real photos with the real models."""
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from conftest import person_photos
+
+PEOPLE = ("Kit_Harington", "Rose_Leslie", "Ethan_Hawke", "Adam_Sandler", "Alastair_Campbell",
+          "Alejandro_Toledo")
+
+
+def _enroll(engine, load) -> dict[str, list]:
+    """Enroll the first 3 photos of each person; return the rest as probes."""
+    probes = {}
+    for person in PEOPLE:
+        photos = person_photos(person)
+        engine.enroll(person, [(p.name, load(p)) for p in photos[:3]], force=True)
+        probes[person] = photos[3:5]
+    return probes
+
+
+def _recognised(engine, probes, load) -> tuple[int, int]:
+    right = total = 0
+    for person, paths in probes.items():
+        for path in paths:
+            result = engine.identify(load(path))
+            names = [f.match.name for f in result if f.match.name]
+            right += names == [person]
+            total += 1
+    return right, total
+
+
+def _engine(settings, models):
+    from desktop.engine.recognizer import FaceEngine
+    return FaceEngine(settings, models, allow_model_mismatch=True)
+
+
+def test_reembed_facenet_to_dlib_and_back_keeps_everyone(settings, models, dlib_models,
+                                                         faces_dir, load):
+    from desktop.engine import modelstore
+    facenet = _engine(settings, models)
+    probes = _enroll(facenet, load)
+    before = _recognised(facenet, probes, load)
+    assert before[0] >= before[1] - 1
+    samples = facenet.gallery.sample_count
+    counts = [p.samples for p in facenet.gallery.people()]
+    facenet.close()
+
+    dlib = _engine(settings, dlib_models)
+    assert dlib.gallery.model_mismatch
+    assert dlib.reembed() == samples
+    assert not dlib.gallery.model_mismatch and dlib.gallery.dim == 128
+    assert dlib.threshold == pytest.approx(dlib_models.embedder.default_threshold)
+    assert [p.samples for p in dlib.gallery.people()] == counts
+    right, total = _recognised(dlib, probes, load)
+    assert right >= total - 1, (right, total)
+    for person in PEOPLE:  # every enrolled photo still finds its own person
+        vectors, _ = dlib.gallery.person_vectors(person)
+        assert [r[0][0] for r in dlib.gallery.search_templates(vectors, 1)] == \
+            [person] * len(vectors)
+    dlib.gallery.set_threshold(0.93)  # remembered for dlib
+    rows = {m.model_id: m for m in modelstore.models(dlib.db)}
+    assert rows[dlib_models.embedder.model_id].samples == samples
+    assert rows[models.embedder.model_id].samples == samples
+    dlib.close()
+
+    back = _engine(settings, models)  # FaceNet's vectors are reused: nothing to compute
+    assert back.gallery.model_mismatch
+    back.reembed()
+    assert back.threshold == pytest.approx(0.65)
+    assert _recognised(back, probes, load) == before
+    back.close()
+    again = _engine(settings, dlib_models)
+    again.reembed()
+    assert again.threshold == pytest.approx(0.93)
+    again.close()
+
+
+def _make_old_schema(path) -> None:
+    """Turn a current database into a version-2 file: no models/embeddings tables, no
+    neutral crops (what every kiosk before issue 10 phase B wrote)."""
+    conn = sqlite3.connect(path)
+    conn.executescript("DROP TABLE embeddings; DROP TABLE models; "
+                       "ALTER TABLE samples DROP COLUMN face; "
+                       "ALTER TABLE samples DROP COLUMN face_meta; "
+                       "UPDATE meta SET value = '2' WHERE key = 'schema_version';")
+    conn.commit()
+    conn.close()
+
+
+def test_old_schema_migrates_and_switches_from_legacy_crops(settings, models, dlib_models,
+                                                            faces_dir, load):
+    from desktop.engine import modelstore
+    facenet = _engine(settings, models)
+    probes = _enroll(facenet, load)
+    before = _recognised(facenet, probes, load)
+    samples = facenet.gallery.sample_count
+    facenet.close()
+    _make_old_schema(settings.db_path)
+
+    migrated = _engine(settings, models)  # opens, migrates, recognises as before
+    assert _recognised(migrated, probes, load) == before
+    (row,) = modelstore.models(migrated.db)
+    assert (row.model_id, row.samples, row.dim) == (models.embedder.model_id, samples, 512)
+    assert migrated.db.query("SELECT COUNT(*) FROM samples WHERE face IS NULL")[0][0] == samples
+    migrated.close()
+
+    # only FaceNet's 160 px crops are left: dlib re-finds the landmarks in them
+    dlib = _engine(settings, dlib_models)
+    assert dlib.reembed() == samples
+    right, total = _recognised(dlib, probes, load)
+    assert right >= total - 2, (right, total)
+    dlib.close()
