@@ -149,7 +149,7 @@ def test_model_names_are_parsed():
     assert parse_model("facenet") == ("facenet", "")
     assert parse_model("DLIB") == ("dlib", "")
     assert parse_model("onnx:/m/arc face.onnx") == ("onnx", "/m/arc face.onnx")
-    for bad, message in (("onnx", "needs a file"), ("fusion", "not available yet"),
+    for bad, message in (("onnx", "needs a file"),
                          ("arcface", "unknown model")):
         with pytest.raises(KioskError, match=message):
             parse_model(bad)

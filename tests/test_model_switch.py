@@ -113,3 +113,35 @@ def test_old_schema_migrates_and_switches_from_legacy_crops(settings, models, dl
     right, total = _recognised(dlib, probes, load)
     assert right >= total - 2, (right, total)
     dlib.close()
+
+
+@pytest.fixture(scope="module")
+def fusion_models(weights_path):
+    from desktop.config import Settings
+    from desktop.engine.recognizer import Models
+    return Models(Settings(model="fusion", weights=str(weights_path)))
+
+
+def test_fusion_names_enrolled_people_and_not_strangers(tmp_path, weights_path, fusion_models,
+                                                        faces_dir, load):
+    from desktop.config import load_settings
+    from desktop.engine.matching import model_defaults
+    from desktop.engine.recognizer import FaceEngine
+    embedder = fusion_models.embedder
+    assert embedder.kind == "fusion" and embedder.dim == 512 + 128
+    engine = FaceEngine(load_settings(tmp_path / "db", model="fusion", weights=str(weights_path)),
+                        fusion_models)
+    try:
+        assert engine.threshold == pytest.approx(model_defaults("fusion-facenet-dlib").threshold)
+        probes = _enroll(engine, load)
+        right, total = _recognised(engine, probes, load)
+        assert right >= total - 1, (right, total)
+        strangers = sorted((faces_dir / "unknown").iterdir())[:12]
+        named = [f.match.name for p in strangers for f in engine.identify(load(p)) if f.match.name]
+        assert len(named) <= 1, named
+        # the fused score is one number per face, as for any model: verify agrees with it
+        a, b = person_photos("Rose_Leslie")[:2]
+        same = engine.verify(load(a), load(b))
+        assert same.same and 0.0 < same.similarity <= 1.0
+    finally:
+        engine.close()
