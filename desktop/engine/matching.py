@@ -29,8 +29,8 @@ MODEL_DEFAULTS = {
     "20180408-102900-casia-webface": ModelDefaults(0.65, 0.75, 0.35),
     # LFW figures of dlib and fusion: the people A-C of LFW (about 3,000 photos) that the
     # dlib embedding cache held when they were set; README, Models
-    "dlib_face_recognition_resnet_model_v1": ModelDefaults(0.948, 0.958, 0.89),
-    "fusion-facenet-dlib": ModelDefaults(0.923, 0.944, 0.85),
+    "dlib_face_recognition_resnet_model_v1": ModelDefaults(0.948, 0.958, 0.92),
+    "fusion-facenet-dlib": ModelDefaults(0.923, 0.944, 0.895),
 }
 FALLBACK = ModelDefaults(0.65, 0.75, 0.35)
 
