@@ -19,14 +19,13 @@ from typing import Any
 import faiss
 import numpy as np
 
-from . import attendance
+from . import attendance, modelstore
 from .database import Database
+from .embedders.stored import StoredCrop
 from .embedding import EMBEDDING_DIM, ModelInfo
 from .errors import KioskError, ModelMismatchError, UnknownPersonError
 from .images import encode_jpeg
 from .index import build_index, is_exact
-from . import modelstore
-from .embedders.stored import StoredCrop
 from .matching import default_threshold
 from .names import name_key, normalize_name
 from .templates import Templates

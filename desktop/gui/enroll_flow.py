@@ -80,8 +80,10 @@ class EnrollFlow(QObject):
         def cancelled(message: str) -> None:
             if not sip.isdeleted(dialog):
                 dialog.failed(message)
+        stored = list(dialog.collector.stored)
+        stored = stored if len(stored) == len(crops) else None
         self._run_enroll(name, lambda force: self.engine.enroll_crops(name, crops, sources,
-                                                                      force=force),
+                                                                      force=force, stored=stored),
                          done, cancelled)
 
     # ---------------------------------------------------------------- photo files
