@@ -145,3 +145,65 @@ def test_fusion_names_enrolled_people_and_not_strangers(tmp_path, weights_path, 
         assert same.same and 0.0 < same.similarity <= 1.0
     finally:
         engine.close()
+
+
+# ------------------------------------------------------------ fast tier: synthetic vectors
+def _unit(seed: int, n: int, dim: int):
+    import numpy as np
+    v = np.random.default_rng(seed).normal(size=(n, dim)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+def _switch_round_trip(db) -> None:
+    """Two models in one store, on SQLite or PostgreSQL: each keeps its vectors and its
+    threshold, the active one feeds the index, and every write bumps the generation."""
+    import numpy as np
+
+    from desktop.engine import modelstore
+    from desktop.engine.detection import Detection
+    from desktop.engine.embedders.stored import StoredCrop
+    from desktop.engine.embedding import ModelInfo
+    from desktop.engine.gallery import Gallery
+    a, b = ModelInfo("model-a", "a:1", 512, 0.6), ModelInfo("model-b", "b:1", 128, 0.9)
+    face = StoredCrop(np.full((64, 64, 3), 120, np.uint8),
+                      Detection((16.0, 16.0, 48.0, 48.0), 0.99, np.full((5, 2), 32.0, np.float32)))
+    gallery = Gallery(db, a)
+    gallery.add_samples("Ann", _unit(1, 2, 512), [np.zeros((160, 160, 3), np.uint8)] * 2,
+                        ["x", "y"], stored=[face, None])
+    ids = [r[0] for r in gallery.reembed_inputs()]
+    (with_face, meta), without = gallery.reembed_inputs()[0][2:], gallery.reembed_inputs()[1][2:]
+    assert without == (None, None)
+    assert modelstore.stored_from_columns(bytes(with_face), meta).detection.box == (16, 16, 48, 48)
+    generation = db.get_meta("generation")
+    other = Gallery(db, b, allow_model_mismatch=True)
+    assert other.model_mismatch
+    other.replace_embeddings(dict(zip(ids, _unit(2, 2, 128))))
+    assert db.get_meta("generation") != generation and other.dim == 128
+    assert other.threshold == pytest.approx(0.9) and other.sample_count == 2
+    other.set_threshold(0.93)
+    rows = {m.model_id: m for m in modelstore.models(db)}
+    assert {k: (m.dim, m.samples) for k, m in rows.items()} == {"a:1": (512, 2), "b:1": (128, 2)}
+    back = Gallery(db, a, allow_model_mismatch=True)
+    back.replace_embeddings(modelstore.stored_vectors(db, "a:1"))
+    assert back.threshold == pytest.approx(0.6) and back.dim == 512
+    assert back.search_templates(_unit(1, 1, 512), 1)[0][0][0] == "Ann"
+    back.delete_person("Ann")
+    assert db.query("SELECT COUNT(*) FROM embeddings")[0][0] == 0
+
+
+def test_two_models_in_one_sqlite_store(tmp_path):
+    from desktop.engine.database import Database
+    db = Database(tmp_path / "faces.db")
+    try:
+        _switch_round_trip(db)
+    finally:
+        db.close()
+
+
+def test_two_models_in_one_postgres_store(pg_url, tmp_path):
+    from desktop.engine.pg_database import PgDatabase
+    db = PgDatabase(pg_url, tmp_path / "kiosk")
+    try:
+        _switch_round_trip(db)
+    finally:
+        db.close()

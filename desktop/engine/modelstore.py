@@ -87,5 +87,5 @@ def models(db) -> list[ModelRow]:
     """Every model recorded in this gallery, with how many samples it has embedded."""
     rows = db.query("SELECT m.model_id, m.name, m.dim, m.threshold, COUNT(e.id) FROM models m "
                     "LEFT JOIN embeddings e ON e.model_id = m.model_id "
-                    "GROUP BY m.model_id, m.name, m.dim, m.threshold ORDER BY m.id")
+                    "GROUP BY m.id, m.model_id, m.name, m.dim, m.threshold ORDER BY m.id")
     return [ModelRow(r[0], r[1], int(r[2]), float(r[3]), int(r[4])) for r in rows]
