@@ -24,7 +24,7 @@ from .base import Embedder, normalise
 
 IMPOSTOR_STD = {"facenet": 0.1474, "dlib": 0.0364}
 """Std of each model's impostor cosines on LFW (random pairs of different photos of the
-embedding cache, people A-C, 3,000 photos; measured with the evaluate cache)."""
+embedding cache, about 4,400 LFW photos, 20,000 pairs; all of LFW gives 0.153 and 0.037)."""
 NAME = "fusion-facenet-dlib"
 
 
