@@ -248,8 +248,9 @@ def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_reembed(settings: Settings, args: argparse.Namespace) -> int:
     engine = _engine(settings, allow_model_mismatch=True)
     count = engine.reembed(progress=_progress("re-embedding", len(engine.gallery.crops())))
-    print(f"re-embedded {count} sample(s) with {engine.gallery.model.name}; "
-          f"threshold reset to {engine.threshold:.3f}")
+    settings.save({"model": settings.model})  # the next start loads the model just used
+    print(f"re-embedded {count} sample(s) with {engine.gallery.model.name} (model "
+          f"{settings.model!r}, saved in settings.json); threshold {engine.threshold:.3f}")
     return 0
 
 
@@ -408,7 +409,7 @@ def build_parser() -> argparse.ArgumentParser:
         else:
             p.add_argument("--target-far", type=_fraction, default=0.01)
             p.add_argument("--dry-run", action="store_true", help="print, do not save")
-    add("reembed", cmd_reembed, "re-embed stored face crops with the loaded weights")
+    add("reembed", cmd_reembed, "re-embed stored faces with the loaded model (--model X: switch)")
     p = add("attendance", cmd_attendance, "attendance: today's list, or a CSV export")
     p.add_argument("action", choices=("today", "export"))
     p.add_argument("--from", dest="date_from", metavar="YYYY-MM-DD")

@@ -46,7 +46,8 @@ class Settings:
 
     # --- models --------------------------------------------------------------------
     model: str = "facenet"
-    """Face model: 'facenet', 'dlib' or 'onnx:PATH' (desktop/engine/embedders)."""
+    """Face model: 'facenet', 'dlib', 'fusion' (both) or 'onnx:PATH' (desktop/engine/embedders);
+    a gallery made with another model is switched by `reembed --model`."""
     dlib_alignment: str = "landmarks"
     """dlib's input: 'landmarks' (warp from MTCNN's points) or 'dlib' (its shape predictor)."""
     weights: str = "vggface2"

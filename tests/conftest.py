@@ -69,6 +69,14 @@ def models(weights_path):
     return Models(Settings(weights=str(weights_path), antispoof_weights=str(ANTISPOOF)))
 
 
+@pytest.fixture(scope="session")
+def dlib_models(weights_path):
+    """MTCNN + dlib through the same Models class the engine uses (--model dlib)."""
+    from desktop.config import Settings
+    from desktop.engine.recognizer import Models
+    return Models(Settings(model="dlib", weights=str(weights_path)))
+
+
 @pytest.fixture
 def settings(tmp_path, weights_path):
     from desktop.config import load_settings

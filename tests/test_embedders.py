@@ -30,14 +30,6 @@ def detections(models, faces_dir, load):
 
 
 @pytest.fixture(scope="session")
-def dlib_models(weights_path):
-    """MTCNN + dlib through the same Models class the engine uses (--model dlib)."""
-    from desktop.config import Settings
-    from desktop.engine.recognizer import Models
-    return Models(Settings(model="dlib", weights=str(weights_path)))
-
-
-@pytest.fixture(scope="session")
 def dlib_native():
     from desktop.engine.embedders.dlib_resnet import DlibEmbedder
     return DlibEmbedder("dlib")
@@ -157,7 +149,7 @@ def test_model_names_are_parsed():
     assert parse_model("facenet") == ("facenet", "")
     assert parse_model("DLIB") == ("dlib", "")
     assert parse_model("onnx:/m/arc face.onnx") == ("onnx", "/m/arc face.onnx")
-    for bad, message in (("onnx", "needs a file"), ("fusion", "not available yet"),
+    for bad, message in (("onnx", "needs a file"),
                          ("arcface", "unknown model")):
         with pytest.raises(KioskError, match=message):
             parse_model(bad)
@@ -199,7 +191,6 @@ def test_missing_dlib_install_is_a_clear_error():
 def test_engine_uses_the_loaded_models_crop_and_threshold(dlib_models, tmp_path, faces_dir,
                                                           load, weights_path):
     from desktop.config import load_settings
-    from desktop.engine.errors import KioskError
     from desktop.engine.recognizer import FaceEngine
     engine = FaceEngine(load_settings(tmp_path / "db", model="dlib",
                                       weights=str(weights_path)), dlib_models)
@@ -211,9 +202,9 @@ def test_engine_uses_the_loaded_models_crop_and_threshold(dlib_models, tmp_path,
         assert engine.threshold == pytest.approx(dlib_models.embedder.default_threshold)
         same, other = engine.verify(kit[0], kit[1]), engine.verify(kit[0], rose)
         assert same.same and same.similarity > other.similarity
-        with pytest.raises(KioskError, match="128-d"):
-            engine.enroll("Kit", [("a", kit[0])])
-        assert engine.gallery.sample_count == 0
+        engine.enroll("Kit", [("a", kit[0])])  # a dlib gallery: 128-d vectors
+        assert engine.gallery.sample_count == 1 and engine.gallery.dim == 128
+        assert [f.match.name for f in engine.identify(kit[1])] == ["Kit"]
     finally:
         engine.close()
 

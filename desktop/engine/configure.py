@@ -36,6 +36,9 @@ class Applied:
     """The changes, validated and converted."""
     restart_needed: tuple[str, ...]
     """Changed settings that take effect at the next start."""
+    reembed_needed: str | None = None
+    """A new face model asked for: not applied (nor in ``values``) until the gallery is
+    re-embedded with it (reembedding.switch_model), which the front end offers."""
 
 
 def validate(changes: dict[str, Any]) -> dict[str, Any]:
@@ -52,11 +55,17 @@ def reconfigure(engine: FaceEngine, changes: dict[str, Any],
     restarts only what the changed values need: the source, the tracks, nothing.
     """
     values = validate(changes)
+    model = values.pop("model", None)
+    if model is not None:
+        from .embedders import parse_model
+        parse_model(model)  # a bad name is refused before anything changes
+        if model == engine.settings.model:
+            model = None
     unknown = set(values) - DETECTOR - DECISION - LIVE - LIVENESS - SOURCE - ATTENDANCE - RESTART
     if unknown:
         raise SettingsError(f"cannot change {', '.join(sorted(unknown))} while running")
     if not values:
-        return Applied({}, ())
+        return Applied({}, (), model)
     log.info("Settings changed: %s", sorted(values))
     settings = engine.settings
     if values.get("liveness", "off") in ("passive", "both"):
@@ -76,4 +85,4 @@ def reconfigure(engine: FaceEngine, changes: dict[str, Any],
             pipeline.set_source(settings.source)
         elif values.keys() & (DETECTOR | DECISION | LIVE | LIVENESS):
             pipeline.reset(rebuild=bool(values.keys() & (LIVE | LIVENESS)))
-    return Applied(values, tuple(sorted(values.keys() & RESTART)))
+    return Applied(values, tuple(sorted(values.keys() & RESTART)), model)

@@ -18,8 +18,11 @@ from .errors import DatabaseError
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
-"""2: checkins and visitors record the kiosk that saw them (``kiosk``)."""
+SCHEMA_VERSION = 3
+"""2: checkins and visitors record the kiosk that saw them (``kiosk``).
+3: several face models: samples keep a model-neutral crop (``face``, ``face_meta``), every
+model's vectors live in ``embeddings``, and ``models`` records each model (modelstore.py).
+``samples.embedding`` stays the vectors of the gallery's active model (meta ``model_id``)."""
 
 # AUTOINCREMENT: ids are never reused, so an index that is one write behind another
 # process can never map an old vector onto a new person.
@@ -43,6 +46,20 @@ CREATE TABLE IF NOT EXISTS samples (
     created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS samples_person ON samples(person_id);
+CREATE TABLE IF NOT EXISTS models (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    model_id  TEXT NOT NULL UNIQUE,
+    name      TEXT NOT NULL,
+    dim       INTEGER NOT NULL,
+    threshold REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS embeddings (
+    id        INTEGER PRIMARY KEY AUTOINCREMENT,
+    sample_id INTEGER NOT NULL REFERENCES samples(id) ON DELETE CASCADE,
+    model_id  TEXT NOT NULL,
+    vector    BLOB NOT NULL,
+    UNIQUE (sample_id, model_id)
+);
 CREATE TABLE IF NOT EXISTS checkins (
     id         INTEGER PRIMARY KEY,
     person_id  INTEGER REFERENCES people(id) ON DELETE SET NULL,
@@ -193,6 +210,12 @@ def _migrate(cur: _Cursor, path: Path) -> None:
     if "in_template" not in columns:
         # 0 for samples flagged as probable wrong photos at enrollment (see templates.py)
         cur.execute("ALTER TABLE samples ADD COLUMN in_template INTEGER NOT NULL DEFAULT 1")
+    if "face" not in columns:
+        # version 3: the model-neutral crop; older samples keep only their model's crop
+        cur.execute("ALTER TABLE samples ADD COLUMN face BLOB")
+        cur.execute("ALTER TABLE samples ADD COLUMN face_meta TEXT")
+        cur.execute("INSERT OR IGNORE INTO embeddings(sample_id, model_id, vector) "
+                    "SELECT id, model_id, embedding FROM samples")
     cur.set_meta("schema_version", SCHEMA_VERSION)
 
 

@@ -18,7 +18,10 @@ log = logging.getLogger(__name__)
 
 TABLES: dict[str, tuple[str, ...]] = {
     "people": ("id", "name", "created_at"),
-    "samples": ("id", "person_id", "embedding", "crop", "source", "model_id", "created_at"),
+    "samples": ("id", "person_id", "embedding", "crop", "source", "model_id", "created_at",
+                "in_template", "face", "face_meta"),
+    "models": ("id", "model_id", "name", "dim", "threshold"),
+    "embeddings": ("id", "sample_id", "model_id", "vector"),
     "checkins": ("id", "person_id", "name", "ts", "day", "similarity", "snapshot", "kiosk"),
     "presence": ("id", "person_id", "name", "day", "first_in", "last_seen"),
     "visitors": ("id", "ts", "day", "snapshot", "kiosk"),
@@ -29,6 +32,8 @@ TABLES: dict[str, tuple[str, ...]] = {
 SITE_META = ("model_id", "model_name", "threshold", "audit_head")
 """Settings that belong to the gallery; ``generation`` is advanced, never copied."""
 CHUNK = 500
+IDENTITY_TABLES = ID_TABLES | {"models", "embeddings"}
+"""Tables whose PostgreSQL id sequence must move past the copied ids."""
 
 
 @dataclass(frozen=True)
@@ -107,7 +112,7 @@ def copy_store(src, dst) -> CopyReport:
             if batch:
                 cur.executemany(insert, batch)
             reset = getattr(cur, "reset_identity", None)  # PostgreSQL: move the id sequence
-            if reset and table in ID_TABLES:
+            if reset and table in IDENTITY_TABLES:
                 reset(table)
         cur.set_meta("generation", generation + 1)  # every kiosk's index is rebuilt
     source, copied = checksums(src), checksums(dst)

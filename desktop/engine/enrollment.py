@@ -72,24 +72,25 @@ def enroll_folder(engine: FaceEngine, root: Path, *, force: bool = False, strict
             summary.skipped.append((str(path), "not an image", "unsupported file type"))
         else:
             try:
-                crops.setdefault(name, []).append((engine.subject(load_image(path)).crop,
-                                                   str(path)))
+                face = engine.subject(load_image(path))
+                crops.setdefault(name, []).append((face.crop, str(path), face.stored()))
             except (ImageError, FaceCountError) as exc:
                 summary.skipped.append((str(path), _category(exc), str(exc)))
         if progress:
             progress(done, len(jobs))
     for name, pairs in crops.items():
         try:
-            report = engine.add_crops(name, [c for c, _ in pairs], [s for _, s in pairs],
-                                      force=force, strict=strict, consent=consent)
+            report = engine.add_crops(name, [c for c, _, _ in pairs], [s for _, s, _ in pairs],
+                                      force=force, strict=strict, consent=consent,
+                                      stored=[f for *_, f in pairs])
             assert report.person is not None  # add_crops raises when nothing was added
             summary.people[report.person.name] = len(pairs)
             summary.warnings += [(report.person.name, w) for w in report.warnings]
         except DuplicateFaceError as exc:
-            summary.skipped += [(source, "duplicate", str(exc)) for _, source in pairs]
+            summary.skipped += [(source, "duplicate", str(exc)) for _, source, _ in pairs]
             summary.refused.append(name)
         except ConsentRequiredError as exc:
-            summary.skipped += [(source, "no consent", str(exc)) for _, source in pairs]
+            summary.skipped += [(source, "no consent", str(exc)) for _, source, _ in pairs]
             summary.refused.append(name)
     summary.refused += sorted({d.name for d in folders} - set(crops) - set(summary.refused))
     return summary

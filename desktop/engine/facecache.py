@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from ..config import Settings
-from .alignment import crop_face, sharpness
+from .alignment import sharpness
+from .detection import Detection
 from .errors import KioskError
 from .images import load_image
 
@@ -59,11 +60,18 @@ class PhotoRecord:
     error: str | None = None
 
 
-def pipeline_key(settings: Settings, model_id: str) -> str:
-    """Everything that changes a photo's cached faces, as one string."""
-    return (f"v{CACHE_VERSION}|{model_id}|det:{settings.min_face_size},"
+def detector_key(settings: Settings) -> str:
+    """Everything that changes a photo's detections."""
+    return (f"det:{settings.min_face_size},"
             f"{','.join(f'{t:g}' for t in settings.det_thresholds)},{settings.min_det_prob:g},"
-            f"{settings.detect_max_side}|crop:{settings.crop_size},{settings.crop_margin}")
+            f"{settings.detect_max_side}")
+
+
+def pipeline_key(settings: Settings, model_id: str, variant: str = "") -> str:
+    """Everything that changes a photo's cached faces, as one string (``variant``: a
+    model's own crop option, such as dlib's alignment)."""
+    return (f"v{CACHE_VERSION}|{model_id}{variant}|{detector_key(settings)}"
+            f"|crop:{settings.crop_size},{settings.crop_margin}")
 
 
 def file_hash(path: Path) -> str:
@@ -76,7 +84,10 @@ class FaceCache:
     def __init__(self, settings: Settings, models, path: Path | None = None) -> None:
         self.settings = settings
         self.models = models
-        self.key = pipeline_key(settings, models.embedder.info.model_id)
+        alignment = getattr(models.embedder, "alignment", None)
+        self.key = pipeline_key(settings, models.embedder.info.model_id,
+                                f"/{alignment}" if alignment else "")
+        self._det_key = detector_key(settings)
         self.path = Path(path or Path(settings.cache_dir).expanduser() / "faces.sqlite3")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -108,6 +119,22 @@ class FaceCache:
                             f["sharpness"], vectors[i]) for i, f in enumerate(meta["faces"])]
         return PhotoRecord(faces, meta.get("width", 0), meta.get("height", 0), meta.get("error"))
 
+    def _detections(self, digest: str) -> list[Detection] | None:
+        """Another model's detections of this photo with the same detector settings:
+        a second model then costs only its crops and embeddings, not MTCNN again."""
+        with self._lock:
+            rows = self._conn.execute("SELECT pipeline, meta FROM photos WHERE file = ?",
+                                      (digest,)).fetchall()
+        for pipeline, meta in rows:
+            parts = pipeline.split("|")
+            if len(parts) > 2 and parts[2] == self._det_key:
+                faces = json.loads(meta)
+                if faces.get("error"):
+                    return None
+                return [Detection(tuple(f["box"]), f["prob"], np.array(f["landmarks"], np.float32))
+                        for f in faces["faces"]]
+        return None
+
     def _put(self, rows: list[tuple[str, PhotoRecord]]) -> None:
         data = []
         for digest, record in rows:
@@ -121,20 +148,23 @@ class FaceCache:
         with self._lock, self._conn:
             self._conn.executemany("INSERT OR REPLACE INTO photos VALUES (?, ?, ?, ?)", data)
 
-    def _compute(self, paths: Sequence[Path]) -> list[PhotoRecord]:
-        """Detect every face of each photo, then embed all their crops in one batch."""
+    def _compute(self, paths: Sequence[Path], digests: Sequence[str]) -> list[PhotoRecord]:
+        """Detect every face of each photo (or reuse another model's detections), then embed
+        all their crops (the loaded model's own) in one batch."""
         records, crops, owners = [], [], []
-        detector = self.models.detector
-        for path in paths:
+        detector, embedder = self.models.detector, self.models.embedder
+        for path, digest in zip(paths, digests):
             try:
                 rgb = load_image(path)
             except KioskError as exc:
                 records.append(PhotoRecord([], error=str(exc)))
                 continue
-            detections = self.models.run(detector.detect, rgb, None)
+            detections = self._detections(digest)
+            if detections is None:
+                detections = self.models.run(detector.detect, rgb, None)
             record = PhotoRecord([], rgb.shape[1], rgb.shape[0])
             for det in detections:
-                crop = crop_face(rgb, det.box, self.settings.crop_size, self.settings.crop_margin)
+                crop = embedder.crop(rgb, det)
                 crops.append(crop)
                 owners.append((record, det, sharpness(crop)))
             records.append(record)
@@ -163,7 +193,7 @@ class FaceCache:
             progress(done, len(paths))
         for start in range(0, len(missing), batch):
             chunk = missing[start:start + batch]
-            records = self._compute([p for p, _ in chunk])
+            records = self._compute([p for p, _ in chunk], [d for _, d in chunk])
             self._put([(d, r) for (_, d), r in zip(chunk, records)])
             result.update({p: r for (p, _), r in zip(chunk, records)})
             done += len(chunk)

@@ -19,7 +19,8 @@ from typing import Any
 import faiss
 import numpy as np
 
-from . import attendance
+from . import attendance, modelstore
+from .embedders.stored import StoredCrop
 from .embedding import EMBEDDING_DIM, ModelInfo
 from .errors import KioskError, ModelMismatchError, UnknownPersonError
 from .images import encode_jpeg
@@ -84,24 +85,29 @@ class Gallery:
         stored = self.db.get_meta("model_id")
         count = self.db.query("SELECT COUNT(*) FROM samples")[0][0]
         if stored == self.model.model_id:
-            if self.db.get_meta("threshold") == OLD_DEFAULT_THRESHOLD:
-                # the best-sample default of earlier versions, never calibrated (calibrate
-                # writes four decimals): the template rule needs its own default
+            old_default = self.db.get_meta("threshold") == OLD_DEFAULT_THRESHOLD
+            known = modelstore.model_threshold(self.db, self.model.model_id) is not None
+            if old_default or not known:
                 with self.db.transaction() as cur:
-                    cur.set_meta("threshold", default_threshold(self.model.name))
+                    if old_default:
+                        # the best-sample default of earlier versions, never calibrated
+                        # (calibrate writes four decimals): the template rule needs its own
+                        cur.set_meta("threshold", default_threshold(self.model))
+                    modelstore.ensure_model(cur, self.model, self.threshold)
             return
         if stored is not None and count and not allow_mismatch:
             name = self.db.get_meta("model_name", "?")
             raise ModelMismatchError(
                 f"{describe(self.db)} holds {count} embeddings made by model {name} ({stored}); the "
                 f"loaded model is {self.model.name} ({self.model.model_id}). Load the same "
-                f"weights with --weights, or run `python main.py reembed` to re-embed the "
-                f"stored face crops with the loaded model.")
+                f"model with --model/--weights, or run `python main.py reembed --model ...` to "
+                f"re-embed the stored faces with the loaded model (nobody is re-enrolled).")
         if stored is None or not count:
             with self.db.transaction() as cur:
+                modelstore.ensure_model(cur, self.model, default_threshold(self.model))
                 cur.set_meta("model_id", self.model.model_id)
                 cur.set_meta("model_name", self.model.name)
-                cur.set_meta("threshold", default_threshold(self.model.name))
+                cur.set_meta("threshold", modelstore.model_threshold_in(cur, self.model.model_id))
 
     @property
     def model_mismatch(self) -> bool:
@@ -110,13 +116,15 @@ class Gallery:
     @property
     def threshold(self) -> float:
         value = self.db.get_meta("threshold")
-        return float(value) if value is not None else default_threshold(self.model.name)
+        return float(value) if value is not None else default_threshold(self.model)
 
     def set_threshold(self, value: float) -> None:
+        """The site's threshold, remembered for the active model (a switch back restores it)."""
         if not -1.0 <= value <= 1.0:
             raise KioskError(f"threshold {value} is outside [-1, 1]")
         with self.db.transaction() as cur:
             cur.set_meta("threshold", f"{value:.4f}")
+            modelstore.set_model_threshold(cur, self.model.model_id, value)
 
     # ---------------------------------------------------------------- index upkeep
     @property
@@ -255,6 +263,10 @@ class Gallery:
     def crops(self) -> list[tuple[int, bytes]]:
         return self.db.query("SELECT id, crop FROM samples ORDER BY id")
 
+    def reembed_inputs(self) -> list[tuple[int, bytes, bytes | None, str | None]]:
+        """(sample id, model crop, neutral face or None, its geometry) of every sample."""
+        return self.db.query("SELECT id, crop, face, face_meta FROM samples ORDER BY id")
+
     @property
     def size(self) -> int:
         return len(self._names)
@@ -300,12 +312,14 @@ class Gallery:
     # ---------------------------------------------------------------- writes
     def add_samples(self, name: str, vectors: np.ndarray, crops: list[np.ndarray],
                     sources: list[str], in_template: list[bool] | None = None,
+                    stored: list[StoredCrop | None] | None = None,
                     keep_crops: bool = True) -> Person:
         """Store samples (creating the person if new) in one transaction, then index them.
 
         ``in_template`` False marks a sample as a probable wrong photo: it is stored and
-        searchable, but left out of the person's template. Without ``keep_crops`` the
-        face crops are not stored (an empty blob)."""
+        searchable, but left out of the person's template. ``stored``: each sample's
+        model-neutral crop, which lets ``reembed`` switch to another model later. Without
+        ``keep_crops`` no face image is stored (an empty crop blob, no model-neutral crop)."""
         name = normalize_name(name)
         if self.model_mismatch:
             raise ModelMismatchError("the database holds another model's embeddings; "
@@ -320,18 +334,23 @@ class Gallery:
         now = time.time()
         jpegs = [encode_jpeg(crop) if keep_crops else b"" for crop in crops]
         flags = [True] * len(vectors) if in_template is None else [bool(f) for f in in_template]
+        keep = stored if stored is not None and keep_crops else [None] * len(vectors)
+        faces = [modelstore.face_columns(s) for s in keep]
         with self._lock:
             with self.db.transaction() as cur:
                 row = find_person(cur.execute("SELECT id, name FROM people").fetchall(), name)
                 pid: Any = row[0] if row else cur.execute(
                     "INSERT INTO people(name, created_at) VALUES (?, ?)", (name, now)).lastrowid
                 ids: list[Any] = []
-                for vector, jpeg, source, flag in zip(vectors, jpegs, sources, flags):
+                for vector, jpeg, source, flag, (face, meta) in zip(vectors, jpegs, sources,
+                                                                    flags, faces):
                     ids.append(cur.execute(
                         "INSERT INTO samples(person_id, embedding, crop, source, model_id, "
-                        "created_at, in_template) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        "created_at, in_template, face, face_meta) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (pid, np.asarray(vector, np.float32).tobytes(), jpeg, source,
-                         self.model.model_id, now, int(flag))).lastrowid)
+                         self.model.model_id, now, int(flag), face, meta)).lastrowid)
+                modelstore.insert_vectors(cur, self.model.model_id, dict(zip(ids, vectors)))
                 generation = self._bump(cur)
             stored_name = self.db.query("SELECT name FROM people WHERE id = ?", (pid,))[0][0]
             self._index.add_with_ids(np.ascontiguousarray(vectors, np.float32),
@@ -389,15 +408,19 @@ class Gallery:
         return self.person(new)
 
     def replace_embeddings(self, vectors: dict[int, np.ndarray]) -> None:
-        """Re-embedding: swap every sample's vector and claim the database for this model."""
+        """Re-embedding: make the loaded model the active one, with ``vectors`` (every
+        sample's), keeping the other models' vectors; the threshold becomes the one stored
+        for this model (its default the first time)."""
         with self._lock:
             with self.db.transaction() as cur:
                 cur.executemany("UPDATE samples SET embedding = ?, model_id = ? WHERE id = ?",
                                 [(v.astype(np.float32).tobytes(), self.model.model_id, sid)
                                  for sid, v in vectors.items()])
+                modelstore.insert_vectors(cur, self.model.model_id, vectors)
+                modelstore.ensure_model(cur, self.model, default_threshold(self.model))
                 cur.set_meta("model_id", self.model.model_id)
                 cur.set_meta("model_name", self.model.name)
-                cur.set_meta("threshold", default_threshold(self.model.name))
+                cur.set_meta("threshold", modelstore.model_threshold_in(cur, self.model.model_id))
                 self._bump(cur)
             self._load_index()
 

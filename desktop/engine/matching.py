@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .embedding import ModelInfo
 
 
 @dataclass(frozen=True)
@@ -15,23 +19,35 @@ class ModelDefaults:
     """A new sample below this similarity to the rest of its person is flagged."""
 
 
-# Per model name (ModelInfo.name). CASIA-WebFace FaceNet: `python main.py evaluate
-# ../shared/lfw/images --pairs ../shared/lfw/pairs.csv` (README, Accuracy), checked on
-# ../shared/faces. Other models (VGGFace2, dlib, ONNX) start from FALLBACK until measured the
-# same way; `python main.py calibrate` fits a database's threshold to a site's own photos.
+# The one place for every model's defaults, per model name (ModelInfo.name), each measured
+# by `python main.py evaluate ../shared/lfw/images --pairs ../shared/lfw/pairs.csv --model X`
+# (README, Models) and checked on ../shared/faces. A model not listed (VGGFace2 FaceNet, a
+# user's ONNX file) uses its own declared threshold, else FALLBACK; `python main.py
+# calibrate` fits a database's threshold to a site's own photos.
 MODEL_DEFAULTS = {
     "20180408-102900-casia-webface-features": ModelDefaults(0.65, 0.75, 0.35),
     "20180408-102900-casia-webface": ModelDefaults(0.65, 0.75, 0.35),
+    # dlib and fusion: all of LFW (12,105 photos, 404 enrolled); README, Models
+    "dlib_face_recognition_resnet_model_v1": ModelDefaults(0.954, 0.965, 0.92),
+    "fusion-facenet-dlib": ModelDefaults(0.933, 0.949, 0.895),
 }
 FALLBACK = ModelDefaults(0.65, 0.75, 0.35)
 
 
-def model_defaults(model_name: str) -> ModelDefaults:
-    return MODEL_DEFAULTS.get(model_name, FALLBACK)
+def model_defaults(model: str | ModelInfo) -> ModelDefaults:
+    """The defaults of a model, by name or by ModelInfo (whose declared threshold, as an
+    ONNX file's metadata gives it, is used for a model that was not measured here)."""
+    name = model if isinstance(model, str) else model.name
+    if name in MODEL_DEFAULTS:
+        return MODEL_DEFAULTS[name]
+    declared = None if isinstance(model, str) else model.threshold
+    if declared is None:
+        return FALLBACK
+    return ModelDefaults(declared, max(declared, FALLBACK.duplicate), FALLBACK.outlier)
 
 
-def default_threshold(model_name: str) -> float:
-    return model_defaults(model_name).threshold
+def default_threshold(model: str | ModelInfo) -> float:
+    return model_defaults(model).threshold
 
 
 @dataclass(frozen=True)

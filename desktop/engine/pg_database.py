@@ -46,7 +46,7 @@ def redact(url: str) -> str:
     return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or '/'}"
 
 
-VACUUM_TABLES = ("samples", "people", "checkins", "presence")
+VACUUM_TABLES = ("samples", "embeddings", "people", "checkins", "presence")
 """Where a deleted person's bytes were: embeddings and crops, name, check-in snapshots."""
 VACUUM_LOCK_WAIT_S = 2.0
 VACUUM_RETRY_SECONDS = 10.0

@@ -22,11 +22,12 @@ from .checks import duplicate_vote, outlier_flags
 from .consent import Consent
 from .detection import Detection, FaceDetector, build_detector
 from .embedders import Embedder, load_embedder
+from .embedders.stored import StoredCrop, stored_crop
 from .errors import DuplicateFaceError, FaceCountError, KioskError, LowQualityError
 from .gallery import DeleteReport, Gallery, Person
 from .images import decode_jpeg
 from .liveness import LivenessVerdict, check_mode, judge, live_json, uses_passive
-from .matching import Match, decide, default_threshold, model_defaults
+from .matching import Match, decide, model_defaults
 from .names import normalize_name
 from .quality import quality_problem
 from .store import StoreStatus, open_attendance, open_store, store_status
@@ -43,6 +44,12 @@ class Face:
     """A detected face and the loaded model's crop of it."""
     detection: Detection
     crop: np.ndarray
+    image: np.ndarray | None = field(default=None, repr=False)
+    """The picture it was found in (for ``stored``)."""
+
+    def stored(self) -> StoredCrop | None:
+        """The model-neutral crop kept with an enrolled sample (embedders/stored.py)."""
+        return None if self.image is None else stored_crop(self.image, self.detection)
 
 
 @dataclass(frozen=True)
@@ -178,7 +185,6 @@ class FaceEngine:
         self.db = open_store(settings)  # SQLite file (SQLCipher with a key), or PostgreSQL
         self.gallery = Gallery(self.db, self.models.embedder.info,
                                allow_model_mismatch=allow_model_mismatch)
-        self._claim_model_threshold()
         self.attendance = open_attendance(self.db, settings)
         self._retention: retention.RetentionTimer | None = None
         privacy.on_open(self)
@@ -200,15 +206,6 @@ class FaceEngine:
                 lambda: retention.run_once(self), self.settings.retention_interval_hours).start()
 
     # ------------------------------------------------------------ thresholds
-    def _claim_model_threshold(self) -> None:
-        """An empty gallery just claimed by a non-FaceNet model stores the FaceNet fallback
-        (matching.default_threshold knows weights by name): give it the model's own."""
-        info = self.models.embedder.info
-        if (info.threshold is not None and self.gallery.sample_count == 0
-                and not self.gallery.model_mismatch
-                and self.gallery.threshold == default_threshold(info.name) != info.threshold):
-            self.gallery.set_threshold(info.threshold)
-
     @property
     def threshold(self) -> float:
         if self.settings.threshold is not None:
@@ -219,13 +216,13 @@ class FaceEngine:
     def duplicate_threshold(self) -> float:
         """Strict (about 0.1% FPIR on LFW): a labelled person is warned about, not dropped."""
         if self.settings.duplicate_threshold is None:
-            return max(model_defaults(self.gallery.model.name).duplicate, self.threshold)
+            return max(model_defaults(self.gallery.model).duplicate, self.threshold)
         return self.settings.duplicate_threshold
 
     @property
     def outlier_threshold(self) -> float:
         if self.settings.outlier_threshold is None:
-            return model_defaults(self.gallery.model.name).outlier
+            return model_defaults(self.gallery.model).outlier
         return self.settings.outlier_threshold
 
     # ------------------------------------------------------------ building blocks
@@ -233,7 +230,7 @@ class FaceEngine:
         """Every face in the image, largest first, with its crop."""
         detections = self.models.run(self.detector.detect, rgb, max_side)
         crop = self.models.embedder.crop
-        return [Face(d, crop(rgb, d)) for d in detections]
+        return [Face(d, crop(rgb, d), rgb) for d in detections]
 
     def quality(self, face: Face) -> str | None:
         """Why ``face`` is too poor to be judged, or None (see quality.py)."""
@@ -326,10 +323,12 @@ class FaceEngine:
         usable remains. ``strict``/``force``/``consent``: see ``add_crops``."""
         name = normalize_name(name)
         privacy.check_consent(self, name, consent)
-        crops, sources, skipped = [], [], []
+        crops, sources, skipped, stored = [], [], [], []
         for source, rgb in images:
             try:
-                crops.append(self.subject(rgb).crop)
+                face = self.subject(rgb)
+                crops.append(face.crop)
+                stored.append(face.stored())
                 sources.append(source)
             except FaceCountError as exc:
                 skipped.append((source, str(exc)))
@@ -337,23 +336,25 @@ class FaceEngine:
             reasons = "; ".join(f"{s}: {r}" for s, r in skipped)
             raise FaceCountError(f"nothing to enroll for {name}: {reasons}")
         report = self.add_crops(name, crops, sources, force=force, strict=strict,
-                                consent=consent, actor=actor)
+                                consent=consent, actor=actor, stored=stored)
         report.skipped = skipped
         return report
 
     def enroll_crops(self, name: str, crops: list[np.ndarray], sources: list[str], *,
                      force: bool = False, consent: Consent | None = None,
-                     actor: str | None = None) -> Person:
+                     actor: str | None = None, stored: list[StoredCrop | None] | None = None
+                     ) -> Person:
         """Store ready-made crops (the camera's) as samples of ``name``; refuses a probable
         duplicate unless ``force`` (the window asks, then forces)."""
         report = self.add_crops(name, crops, sources, force=force, strict=True,
-                                consent=consent, actor=actor)
+                                consent=consent, actor=actor, stored=stored)
         assert report.person is not None
         return report.person
 
     def add_crops(self, name: str, crops: list[np.ndarray], sources: list[str], *,
                   force: bool = False, strict: bool = True, consent: Consent | None = None,
-                  actor: str | None = None) -> EnrollReport:
+                  actor: str | None = None,
+                  stored: list[StoredCrop | None] | None = None) -> EnrollReport:
         """Store crops as samples of ``name`` and say what looked wrong.
 
         A probable duplicate (most faces match another person's template at the strict
@@ -380,6 +381,7 @@ class FaceEngine:
                 + ("; enrolled anyway (forced)" if force else "; kept out of the template"))
         in_template = [True] * len(vectors) if force else [not f for f in flags]
         report.person = self.gallery.add_samples(name, vectors, crops, sources, in_template,
+                                                 stored,
                                                  keep_crops=self.settings.keep_face_crops)
         privacy.after_enroll(self, report.person, len(crops), consent, actor,
                              forced=force)
@@ -425,18 +427,13 @@ class FaceEngine:
         return export_person(self, name, out, actor or self.frontend)
 
     def reembed(self, progress: Callable[[int, int], None] | None = None) -> int:
-        """Re-embed every stored crop with the loaded model (after changing weights)."""
-        rows = self.gallery.crops()
-        privacy.check_reembed_possible(rows)
-        vectors: dict[int, np.ndarray] = {}
-        for start in range(0, len(rows), 64):
-            chunk = rows[start:start + 64]
-            embedded = self.embed([decode_jpeg(crop) for _, crop in chunk])
-            vectors.update({sid: v for (sid, _), v in zip(chunk, embedded)})
-            if progress:
-                progress(min(start + 64, len(rows)), len(rows))
+        """Make the loaded model the gallery's active one without re-enrolling anyone
+        (``reembed --model``; see reembedding.py for what older samples allow)."""
+        from .reembedding import reembed_vectors
+        rows = self.gallery.reembed_inputs()
         if not rows and not self.gallery.model_mismatch:
             raise KioskError("nothing to re-embed")
+        vectors = reembed_vectors(self, self.models.embedder, rows, progress)
         self.gallery.replace_embeddings(vectors)
         audit.record(self.db, "reembed", self.frontend, samples=len(rows),
                      model=self.gallery.model.name)

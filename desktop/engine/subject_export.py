@@ -24,6 +24,7 @@ README = """This archive holds every piece of data the reception kiosk stores ab
 person.json      the person, their consent, the metadata of every face sample, their
                  attendance (days and check-ins) and the audit entries about them
 crops/           the face photos (160x160 JPEG crops) stored for recognition
+faces/           the larger face photos kept to switch face models, where stored
 embeddings.npy   the face templates (one vector per sample, NumPy format)
 snapshots/       photos taken at check-in, when the kiosk was set to keep them
 """
@@ -37,8 +38,8 @@ def export_person(engine, name: str, out: Path, actor: str) -> dict[str, int]:
     """Write the zip atomically, audit the export, and return what it holds."""
     person = engine.gallery.person(name)
     db = engine.db
-    samples = db.query("SELECT id, embedding, crop, source, model_id, created_at FROM samples "
-                       "WHERE person_id = ? ORDER BY id", (person.id,))
+    samples = db.query("SELECT id, embedding, crop, source, model_id, created_at, face "
+                       "FROM samples WHERE person_id = ? ORDER BY id", (person.id,))
     checkins = db.query("SELECT id, ts, day, similarity, snapshot FROM checkins "
                         "WHERE person_id = ? ORDER BY ts", (person.id,))
     days = db.query("SELECT day, first_in, last_seen FROM presence WHERE person_id = ? "
@@ -50,8 +51,9 @@ def export_person(engine, name: str, out: Path, actor: str) -> dict[str, int]:
         "consent": None if given is None else {**given.to_json(),
                                                "given_at": _iso(given.given_at)},
         "samples": [{"id": sid, "source": source, "model": model, "stored": _iso(ts),
-                     "crop": f"crops/{sid}.jpg" if crop else None}
-                    for sid, _e, crop, source, model, ts in samples],
+                     "crop": f"crops/{sid}.jpg" if crop else None,
+                     "face": f"faces/{sid}.jpg" if face else None}
+                    for sid, _e, crop, source, model, ts, face in samples],
         "attendance_days": [{"day": d, "first_in": _iso(a), "last_seen": _iso(b)}
                             for d, a, b in days],
         "checkins": [{"time": _iso(ts), "day": day, "similarity": round(sim, 4),
@@ -71,9 +73,11 @@ def export_person(engine, name: str, out: Path, actor: str) -> dict[str, int]:
                                                          when=_iso(time.time())))
             archive.writestr("person.json", json.dumps(document, indent=2, ensure_ascii=False))
             archive.writestr("embeddings.npy", npy.getvalue())
-            for sid, _e, crop, *_rest in samples:
+            for sid, _e, crop, *_rest, face in samples:
                 if crop:
                     archive.writestr(f"crops/{sid}.jpg", crop)
+                if face:  # the model-neutral face kept for re-embedding (modelstore.py)
+                    archive.writestr(f"faces/{sid}.jpg", face)
             for cid, _ts, _d, _s, snap in checkins:
                 if snap:
                     archive.writestr(f"snapshots/{cid}.jpg", snap)

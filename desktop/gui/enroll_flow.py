@@ -82,9 +82,11 @@ class EnrollFlow(QObject):
             if not sip.isdeleted(dialog):
                 dialog.failed(message)
         given = dialog.consent
+        collected = list(dialog.collector.stored)
+        stored = collected if len(collected) == len(crops) else None
         self._run_enroll(name, lambda force: self.engine.enroll_crops(name, crops, sources,
-                                                                      force=force,
-                                                                      consent=given),
+                                                                      force=force, consent=given,
+                                                                      stored=stored),
                          done, cancelled)
 
     # ---------------------------------------------------------------- photo files

@@ -29,6 +29,7 @@ from .export_dialog import ExportDialog
 from .kiosk_mode import KioskMode
 from .live_bridge import LiveBridge
 from .menus import build_menus
+from .model_switch import offer_model_switch
 from .people_actions import PeopleActions
 from .people_panel import PeoplePanel
 from .rate_meter import RateMeter
@@ -190,6 +191,8 @@ class MainWindow(QMainWindow):
             self.status.message(f"Settings saved to {self.settings.db_dir / 'settings.json'}")
         except (OSError, SettingsError) as exc:
             show_error(self, "Could not save the settings", exc)
+        if applied.reembed_needed:
+            offer_model_switch(self, applied.reembed_needed)
         self.settings_applied.emit(applied)
 
     # ---------------------------------------------------------------- shutdown

@@ -56,6 +56,8 @@ def subject(faces: list[Face], ratio: float = DEFAULTS.subject_area_ratio
 class SampleCollector:
     rules: CaptureRules = field(default_factory=CaptureRules)
     crops: list[np.ndarray] = field(default_factory=list)
+    stored: list = field(default_factory=list)
+    """Each crop's model-neutral face (Face.stored), kept for re-embedding with another model."""
     last_taken: float = float("-inf")
     advice: str = NO_FACE
 
@@ -82,6 +84,7 @@ class SampleCollector:
             self.advice = TAKEN
         else:
             self.crops.append(face.crop)
+            self.stored.append(face.stored())
             self.last_taken = now
             self.advice = DONE if self.done else TAKEN
             return True

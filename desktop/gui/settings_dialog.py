@@ -21,6 +21,7 @@ from PyQt5.QtWidgets import (
 )
 
 from ..config import CHOICES, Settings
+from ..engine.model_figures import MODEL_FIGURES
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
 LIVENESS_MODES = {
@@ -95,6 +96,17 @@ class SettingsDialog(QDialog):
         self.liveness.currentIndexChanged.connect(self._liveness_mode)
         self._liveness_mode()
 
+        self.model = QComboBox(objectName="settingsModel")
+        specs = [f.spec for f in MODEL_FIGURES]
+        for figures in MODEL_FIGURES:
+            self.model.addItem(figures.label, figures.spec)
+        if settings.model not in specs:  # an ONNX file given with --model onnx:PATH
+            self.model.addItem(settings.model, settings.model)
+        self.model.setCurrentIndex(self.model.findData(settings.model))
+        self.model_figures = QLabel(objectName="settingsModelFigures", wordWrap=True)
+        self.model.currentIndexChanged.connect(self._show_figures)
+        self._show_figures()
+
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         form.addRow("Video source", source_row)
@@ -106,6 +118,8 @@ class SettingsDialog(QDialog):
         form.addRow("Liveness", self.liveness)
         form.addRow("Liveness threshold", self.liveness_threshold)
         form.addRow("Liveness applies", where)
+        form.addRow("Face model", self.model)
+        form.addRow("", self.model_figures)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel,
                                         accepted=self.accept, rejected=self.reject)
         layout = QVBoxLayout(self)
@@ -113,6 +127,15 @@ class SettingsDialog(QDialog):
         layout.addWidget(QLabel(f"Saved in {settings.db_dir / 'settings.json'}",
                                 objectName="hint", wordWrap=True))
         layout.addWidget(self.buttons)
+
+    def _show_figures(self) -> None:
+        spec = self.model.currentData()
+        figures = next((f for f in MODEL_FIGURES if f.spec == spec), None)
+        text = figures.summary() if figures else "An ONNX model (--model); not measured here."
+        if spec != self.settings.model:
+            text += ("\nChanging the model re-embeds every enrolled face (offered after OK; "
+                     "nobody has to enrol again).")
+        self.model_figures.setText(text)
 
     def _threshold_mode(self, use_database: bool) -> None:
         self.threshold.setEnabled(not use_database)
@@ -148,6 +171,7 @@ class SettingsDialog(QDialog):
             "liveness_threshold": round(self.liveness_threshold.value(), 2),
             "liveness_at_checkin": self.liveness_at_checkin.isChecked(),
             "liveness_at_registration": self.liveness_at_registration.isChecked(),
+            "model": self.model.currentData(),
         }
 
     def changes(self) -> dict[str, Any]:

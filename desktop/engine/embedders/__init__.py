@@ -2,7 +2,8 @@
 
 - ``facenet``: FaceNet InceptionResnetV1 (weights from ``Settings.weights``), the default;
 - ``dlib``: dlib's ResNet (128-d), packages dlib-bin and face-recognition-models;
-- ``onnx:PATH``: any ArcFace-style ONNX model, run with onnxruntime.
+- ``onnx:PATH``: any ArcFace-style ONNX model, run with onnxruntime;
+- ``fusion``: FaceNet and dlib together (score fusion, fusion.py).
 """
 from __future__ import annotations
 
@@ -12,28 +13,30 @@ from .base import Embedder, ModelInfo, normalise
 
 __all__ = ["Embedder", "ModelInfo", "normalise", "load_embedder", "parse_model", "MODEL_HELP"]
 
-MODEL_HELP = "facenet (default), dlib, or onnx:PATH (an ArcFace-style .onnx file)"
+MODEL_HELP = "facenet (default), dlib, fusion (both), or onnx:PATH (an ArcFace-style .onnx file)"
 
 
 def parse_model(spec: str) -> tuple[str, str]:
-    """('facenet'|'dlib'|'onnx', argument) for a --model value, or KioskError."""
+    """('facenet'|'dlib'|'fusion'|'onnx', argument) for a --model value, or KioskError."""
     text = (spec or "").strip()
     kind, _, arg = text.partition(":")
     kind = kind.lower()
-    if kind in ("facenet", "dlib") and not arg:
+    if kind in ("facenet", "dlib", "fusion") and not arg:
         return kind, ""
     if kind == "onnx":
         if not arg:
             raise KioskError("--model onnx needs a file: onnx:PATH")
         return kind, arg
-    if kind == "fusion":
-        raise KioskError("--model fusion is not available yet; use facenet, dlib or onnx:PATH")
     raise KioskError(f"unknown model {spec!r}: use {MODEL_HELP}")
 
 
 def load_embedder(settings: Settings) -> Embedder:
     """The embedder ``settings.model`` names, loaded (call on the inference thread)."""
     kind, arg = parse_model(settings.model)
+    if kind == "fusion":
+        from .fusion import FusionEmbedder
+        return FusionEmbedder(load_embedder(_with_model(settings, "facenet")),
+                              load_embedder(_with_model(settings, "dlib")))
     if kind == "facenet":
         from .facenet import FaceNetEmbedder
         return FaceNetEmbedder(weights=settings.weights, device=settings.device,
@@ -48,3 +51,8 @@ def load_embedder(settings: Settings) -> Embedder:
         return DlibEmbedder(settings.dlib_alignment)
     from .onnx_model import OnnxEmbedder
     return OnnxEmbedder(arg, threads=settings.torch_threads)
+
+
+def _with_model(settings: Settings, model: str) -> Settings:
+    from dataclasses import replace
+    return replace(settings, model=model)
