@@ -52,7 +52,13 @@ class Settings:
     device: str = "auto"
     """'auto' picks CUDA when present, else CPU; or 'cpu', 'cuda:0'."""
     torch_threads: int = 0
-    """Intra-op threads for torch; 0 means one per CPU core."""
+    """Intra-op threads for torch and onnxruntime; 0 means one per CPU core."""
+    omp_wait_policy: str = "passive"
+    """How idle OpenMP workers of torch wait: 'passive' (sleep: other programs and the
+    window keep the CPU), 'active' (spin), or 'default' (libgomp's own: spin a while).
+    Read before torch is imported; $OMP_WAIT_POLICY, if set, wins (README, Speed)."""
+    onnx_spinning: bool = False
+    """Let onnxruntime's intra-op threads spin while waiting for work (its default: on)."""
 
     # --- liveness (presentation-attack detection; README "Liveness") -------------
     liveness: str = "off"
@@ -149,6 +155,16 @@ class Settings:
     track_iou: float = 0.3
     track_max_missed: int = 5
     reconnect_max_seconds: float = 10.0
+    motion_gating: bool = True
+    """Detect at full rate only while the picture changes or a face is tracked; otherwise
+    ``idle_detect_fps`` frames a second (engine/motion.py)."""
+    idle_detect_fps: float = 2.0
+    motion_pixel_delta: float = 12.0
+    """Grey levels a pixel of the 96 px thumbnail must move by to count as changed."""
+    motion_min_area: float = 0.004
+    """Share of the thumbnail that must change to count as motion (0.4%: ~28 pixels)."""
+    motion_hold_seconds: float = 1.0
+    """Full rate goes on this long after the last motion."""
 
     # --- attendance ----------------------------------------------------------------
     cooldown_minutes: float = 10.0
@@ -226,9 +242,16 @@ LIMITS: dict[str, tuple[float, float]] = {
     "register_min_interval": (0.0, 60.0), "outlier_threshold": (-1.0, 1.0),
     "quality_min_face": (0, 10000), "quality_min_sharpness": (0.0, 10_000.0),
     "quality_min_det_prob": (0.0, 1.0), "max_queued_requests": (1, 10_000),
-    "auth_failures_per_minute": (1, 10_000),
+    "auth_failures_per_minute": (1, 10_000), "idle_detect_fps": (0.0, 1000.0),
+    "motion_pixel_delta": (0.0, 255.0), "motion_min_area": (0.0, 1.0),
+    "motion_hold_seconds": (0.0, 3600.0),
 }
 """Accepted range (inclusive) of each numeric setting."""
+
+CHOICES: dict[str, tuple[str, ...]] = {
+    "omp_wait_policy": ("passive", "active", "default"),
+}
+"""Accepted values of the text settings that have a fixed set."""
 
 
 class SettingsError(KioskError, ValueError):
@@ -274,6 +297,11 @@ def coerce(name: str, value: Any) -> Any:
         if name in _NULLABLE:
             return None
         raise SettingsError(f"{name} needs a value")
+    if name in CHOICES:
+        text = str(value).strip().lower()
+        if text not in CHOICES[name]:
+            raise SettingsError(f"{name} = {value!r}: choose one of {', '.join(CHOICES[name])}")
+        return text
     try:
         if isinstance(default, bool):
             text = str(value).strip().lower()
@@ -349,4 +377,6 @@ def load_settings(db_dir: str | Path | None = None, **overrides: Any) -> Setting
     values.update({k: coerce(k, v) for k, v in overrides.items() if v is not None})
     settings = Settings(**values, db_dir=root, db_url=db_url)
     settings.extra = extra
+    from .engine.threads import apply_wait_policy
+    apply_wait_policy(settings)  # before any front end imports torch
     return settings

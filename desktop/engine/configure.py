@@ -17,11 +17,13 @@ DETECTOR = frozenset({"min_face_size", "det_thresholds", "min_det_prob", "detect
 DECISION = frozenset({"threshold", "match_margin", "duplicate_threshold", "subject_area_ratio",
                       "crop_size", "crop_margin"})
 LIVE = frozenset({"confirm_frames", "recheck_seconds", "track_iou", "track_max_missed",
-                  "live_detect_max_side"})
+                  "live_detect_max_side", "motion_gating", "idle_detect_fps",
+                  "motion_pixel_delta", "motion_min_area", "motion_hold_seconds"})
 SOURCE = frozenset({"source", "loop_video", "slideshow_seconds", "reconnect_max_seconds"})
 ATTENDANCE = frozenset({"cooldown_minutes", "retention_days", "store_checkin_snapshots",
                         "store_visitor_snapshots", "delete_attendance_with_person"})
-RESTART = frozenset({"db_dir", "weights", "device", "torch_threads", "host", "port",
+RESTART = frozenset({"db_dir", "weights", "device", "torch_threads", "omp_wait_policy",
+                     "onnx_spinning", "host", "port",
                      "api_token", "max_upload_mb"})
 """Read once at start-up: changing them needs a restart."""
 

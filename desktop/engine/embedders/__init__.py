@@ -39,7 +39,8 @@ def load_embedder(settings: Settings) -> Embedder:
         return FaceNetEmbedder(weights=settings.weights, device=settings.device,
                                torch_threads=settings.torch_threads,
                                crop_size=settings.crop_size, crop_margin=settings.crop_margin,
-                               backend=settings.facenet_backend)
+                               backend=settings.facenet_backend,
+                               onnx_spinning=settings.onnx_spinning)
     if settings.torch_threads > 0:  # MTCNN runs on torch whatever the face model
         import torch
         torch.set_num_threads(settings.torch_threads)
@@ -47,4 +48,4 @@ def load_embedder(settings: Settings) -> Embedder:
         from .dlib_resnet import DlibEmbedder
         return DlibEmbedder(settings.dlib_alignment)
     from .onnx_model import OnnxEmbedder
-    return OnnxEmbedder(arg, threads=settings.torch_threads)
+    return OnnxEmbedder(arg, threads=settings.torch_threads, spinning=settings.onnx_spinning)
