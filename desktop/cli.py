@@ -222,10 +222,10 @@ def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
                                   target_far=args.target_far, k=args.k,
                                   strangers=Path(args.strangers) if args.strangers else None,
                                   progress=_progress("calibrating", 0))
-    fnir = result.fnir_at_fpir[args.target_far][0]
+    fnir = result.main.fnir_at_fpir[args.target_far][0]
     print(f"threshold {threshold:.3f} gives {args.target_far:.1%} false accepts and "
-          f"{fnir:.2%} false non-matches on {result.genuine_probes} genuine / "
-          f"{result.impostor_probes} impostor probes")
+          f"{fnir:.2%} false non-matches on {result.main.genuine} genuine / "
+          f"{result.main.impostors} impostor probes")
     if args.dry_run:
         return 0
     engine.gallery.set_threshold(threshold)

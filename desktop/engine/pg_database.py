@@ -164,6 +164,9 @@ class PgDatabase:
         """From the in-memory copy of ``meta``: no round trip, and it works offline."""
         return self._meta.get(key, default)
 
+    checkpoint_pending = False
+    """SQLite's WAL retry flag; PostgreSQL has no WAL file of ours to fold."""
+
     def checkpoint(self) -> bool:
         """Deleted rows are reclaimed by autovacuum; nothing to fold here."""
         return True

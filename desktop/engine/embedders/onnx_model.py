@@ -27,7 +27,7 @@ from ..alignment import crop_face
 from ..detection import Detection
 from ..embedding import ModelInfo, file_digest
 from ..errors import WeightsUnavailableError
-from ..matching import FALLBACK_THRESHOLD
+from ..matching import FALLBACK
 from . import align
 from .base import Embedder, normalise
 
@@ -118,7 +118,7 @@ class OnnxEmbedder(Embedder):
         if len(dim) != 2:
             raise WeightsUnavailableError(f"{file}: the model's output has shape {dim}; a face "
                                           f"model must give one vector per face")
-        threshold = self.spec.threshold if self.spec.threshold is not None else FALLBACK_THRESHOLD
+        threshold = self.spec.threshold if self.spec.threshold is not None else FALLBACK.threshold
         self.path = file
         self.info = ModelInfo(name=self.spec.name or file.stem,
                               model_id="onnx:" + file_digest(file)[:16], dim=int(dim[1]),
