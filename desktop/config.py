@@ -52,7 +52,8 @@ class Settings:
     device: str = "auto"
     """'auto' picks CUDA when present, else CPU; or 'cpu', 'cuda:0'."""
     torch_threads: int = 0
-    """Intra-op threads for torch and onnxruntime; 0 means one per CPU core."""
+    """Intra-op threads for torch and onnxruntime; 0 means one per CPU core but one (at
+    least 1): steadier when other work needs the CPU (README, Speed)."""
     omp_wait_policy: str = "passive"
     """How idle OpenMP workers of torch wait: 'passive' (sleep: other programs and the
     window keep the CPU), 'active' (spin), or 'default' (libgomp's own: spin a while).
@@ -87,6 +88,11 @@ class Settings:
     """Photos larger than this are downscaled for detection; boxes are mapped back."""
     live_detect_max_side: int = 640
     """Same, for live frames (a desk camera: faces are large, frames must be fast)."""
+    detector: str = "mtcnn"
+    """Face detector for photos (enrollment, identify, evaluate): 'mtcnn', or 'yunet'
+    (OpenCV's YuNet proposes, MTCNN's O-net confirms: engine/yunet.py)."""
+    live_detector: str = "same"
+    """Face detector for the live loop: 'same' as ``detector``, 'mtcnn' or 'yunet'."""
 
     # --- crops ---------------------------------------------------------------------
     crop_size: int = 160
@@ -250,6 +256,8 @@ LIMITS: dict[str, tuple[float, float]] = {
 
 CHOICES: dict[str, tuple[str, ...]] = {
     "omp_wait_policy": ("passive", "active", "default"),
+    "detector": ("mtcnn", "yunet"),
+    "live_detector": ("same", "mtcnn", "yunet"),
 }
 """Accepted values of the text settings that have a fixed set."""
 
@@ -265,6 +273,8 @@ _ENV = {
     "FACE_KIOSK_SOURCE": "source",
     "FACE_KIOSK_TOKEN": "api_token",
     "FACE_KIOSK_CACHE": "cache_dir",
+    "FACE_KIOSK_DETECTOR": "detector",
+    "FACE_KIOSK_LIVE_DETECTOR": "live_detector",
 }
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..engine.errors import KioskError
 
-SECTIONS = ("stages", "live", "tuning", "scale", "startup", "soak")
+SECTIONS = ("stages", "live", "tuning", "idle", "loaded", "threads", "scale", "startup",
+            "soak")
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -54,6 +55,8 @@ class BenchOptions:
     """Index kinds for the scale section (flat, fp16, hnsw, ivf; empty = all)."""
     startup_runs: int = 3
     soak_seconds: float = 180.0
+    idle_seconds: float = 20.0
+    """Length of the empty-hallway measurement (after a few seconds to settle)."""
 
     @classmethod
     def quick_defaults(cls) -> BenchOptions:

@@ -16,7 +16,8 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m desktop.bench.threadprobe")
-    parser.add_argument("--threads", type=int, default=0, help="0: one per core (torch's own)")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1,
+                        help="intra-op threads (default: one per core, torch's own default)")
     parser.add_argument("--policy", default="default", choices=("default", "passive", "active"))
     parser.add_argument("--spinning", action="store_true", help="onnxruntime workers spin")
     parser.add_argument("--weights", required=True)

@@ -13,7 +13,8 @@ from .recognizer import FaceEngine
 
 log = logging.getLogger(__name__)
 
-DETECTOR = frozenset({"min_face_size", "det_thresholds", "min_det_prob", "detect_max_side"})
+DETECTOR = frozenset({"min_face_size", "det_thresholds", "min_det_prob", "detect_max_side",
+                      "detector", "live_detector"})
 DECISION = frozenset({"threshold", "match_margin", "duplicate_threshold", "subject_area_ratio",
                       "crop_size", "crop_margin"})
 LIVE = frozenset({"confirm_frames", "recheck_seconds", "track_iou", "track_max_missed",
@@ -61,6 +62,7 @@ def reconfigure(engine: FaceEngine, changes: dict[str, Any],
         setattr(settings, key, value)
     if values.keys() & DETECTOR:
         engine.detector = engine.models.run(build_detector, settings)
+        engine.live_detector = engine.build_live_detector()
     if values.keys() & ATTENDANCE:
         attendance = engine.attendance
         attendance.cooldown = settings.cooldown_minutes * 60.0

@@ -18,7 +18,7 @@ import numpy as np
 from ..config import DEFAULTS, Settings
 from .alignment import sharpness
 from .checks import duplicate_vote, outlier_flags
-from .detection import Detection, FaceDetector, build_detector
+from .detection import Detection, FaceDetector, build_detector, detector_kind
 from .embedders import Embedder, load_embedder
 from .errors import DuplicateFaceError, FaceCountError, KioskError, LowQualityError
 from .gallery import DeleteReport, Gallery, Person
@@ -171,6 +171,8 @@ class FaceEngine:
         self.detector: FaceDetector = self.models.detector
         """This engine's detector: the shared one until settings ask for another
         (``configure.reconfigure``); models stay shared between engines."""
+        self.live_detector: FaceDetector = self.build_live_detector()
+        """The live loop's (``Settings.live_detector``): often the same object."""
         self.db = open_store(settings)  # SQLite file, or the shared PostgreSQL store
         self.gallery = Gallery(self.db, self.models.embedder.info,
                                allow_model_mismatch=allow_model_mismatch)
@@ -209,10 +211,24 @@ class FaceEngine:
             return model_defaults(self.gallery.model.name).outlier
         return self.settings.outlier_threshold
 
+    def build_live_detector(self) -> FaceDetector:
+        """The photo detector when the live loop uses the same kind, else one of its own."""
+        if detector_kind(self.settings, live=True) == detector_kind(self.settings):
+            return self.detector
+        return self.models.run(build_detector, self.settings, True)
+
     # ------------------------------------------------------------ building blocks
     def faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
         """Every face in the image, largest first, with its crop."""
-        detections = self.models.run(self.detector.detect, rgb, max_side)
+        return self._faces(self.detector, rgb, max_side)
+
+    def live_faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
+        """The same, with the live loop's detector (``Settings.live_detector``)."""
+        return self._faces(self.live_detector, rgb, max_side)
+
+    def _faces(self, detector: FaceDetector, rgb: np.ndarray,
+               max_side: int | None) -> list[Face]:
+        detections = self.models.run(detector.detect, rgb, max_side)
         crop = self.models.embedder.crop
         return [Face(d, crop(rgb, d)) for d in detections]
 

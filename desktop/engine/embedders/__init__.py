@@ -33,19 +33,20 @@ def parse_model(spec: str) -> tuple[str, str]:
 
 def load_embedder(settings: Settings) -> Embedder:
     """The embedder ``settings.model`` names, loaded (call on the inference thread)."""
+    from ..threads import intra_op_threads
     kind, arg = parse_model(settings.model)
+    threads = intra_op_threads(settings.torch_threads)
     if kind == "facenet":
         from .facenet import FaceNetEmbedder
         return FaceNetEmbedder(weights=settings.weights, device=settings.device,
-                               torch_threads=settings.torch_threads,
+                               torch_threads=threads,
                                crop_size=settings.crop_size, crop_margin=settings.crop_margin,
                                backend=settings.facenet_backend,
                                onnx_spinning=settings.onnx_spinning)
-    if settings.torch_threads > 0:  # MTCNN runs on torch whatever the face model
-        import torch
-        torch.set_num_threads(settings.torch_threads)
+    import torch  # MTCNN runs on torch whatever the face model
+    torch.set_num_threads(threads)
     if kind == "dlib":
         from .dlib_resnet import DlibEmbedder
         return DlibEmbedder(settings.dlib_alignment)
     from .onnx_model import OnnxEmbedder
-    return OnnxEmbedder(arg, threads=settings.torch_threads, spinning=settings.onnx_spinning)
+    return OnnxEmbedder(arg, threads=threads, spinning=settings.onnx_spinning)
