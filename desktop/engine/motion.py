@@ -33,11 +33,13 @@ still about 6x6 thumbnail pixels, and a 1080p frame costs ~1 ms to shrink."""
 def thumbnail(rgb: np.ndarray, width: int = THUMB_WIDTH) -> np.ndarray:
     """Small grey picture of a frame, int16 so that differences do not wrap.
 
-    Area averaging first (it also averages away most sensor noise), grey second: both on
-    the small picture, so the cost barely depends on the frame size.
+    Every k-th pixel first (to about twice the thumbnail), then area averaging (which
+    also averages away most sensor noise), grey last: the cost barely depends on the frame
+    size (0.2-0.5 ms for 640x480 to 1080p).
     """
     height = max(1, round(rgb.shape[0] * width / max(1, rgb.shape[1])))
-    small = cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA)
+    step = max(1, rgb.shape[1] // (2 * width))
+    small = cv2.resize(rgb[::step, ::step], (width, height), interpolation=cv2.INTER_AREA)
     grey = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY) if small.ndim == 3 else small
     return grey.astype(np.int16)
 
