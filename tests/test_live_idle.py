@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 
+from conftest import person_photos
+
 from desktop.bench.data import single_face_sequence
 from desktop.bench.kiosk_load import hallway_clip
 from desktop.bench.play import write_clip
 from desktop.engine.configure import reconfigure
-from conftest import person_photos
 from desktop.engine.motion import MotionGate
 from desktop.engine.pipeline import LivePipeline, PipelineListener
 

@@ -20,8 +20,8 @@ import cv2
 import numpy as np
 
 from ..engine.configure import reconfigure
-from ..engine.recognition import Recognition
 from ..engine.pipeline import PipelineListener
+from ..engine.recognition import Recognition
 from ..engine.recognizer import FaceEngine
 from ..engine.threads import intra_op_threads, wait_policy
 from . import data
@@ -29,8 +29,7 @@ from .options import REPO, BenchOptions
 from .play import Clip, play_window, warm_up
 from .scoring import summarise
 from .table import Column, Table
-from .util import (busy_process, cpu_snapshot, inference_threads, others_share,
-                   process_cpu_seconds)
+from .util import busy_process, cpu_snapshot, inference_threads, others_share, process_cpu_seconds
 
 log = logging.getLogger(__name__)
 

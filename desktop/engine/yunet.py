@@ -13,8 +13,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-from facenet_pytorch.models.utils.detect_face import (batched_nms_numpy, bbreg, imresample,
-                                                      pad, rerec)
+from facenet_pytorch.models.utils.detect_face import batched_nms_numpy, bbreg, imresample, pad, rerec
 
 from .detection import Detection, FaceDetector, detection_scale, fits_pyramid
 from .errors import KioskError
