@@ -118,8 +118,8 @@ class YuNetDetector:
         boxes = bbreg(boxes, regression)
         pick = batched_nms_numpy(boxes[:, :4], boxes[:, 4],
                                  torch.zeros(len(boxes), device=self.device), 0.7, "Min")
-        boxes, points = boxes[pick].cpu().numpy(), points[pick].cpu().numpy()
-        return boxes[:, :4], boxes[:, 4], points
+        final = boxes[pick].cpu().numpy()
+        return final[:, :4], final[:, 4], points[pick].cpu().numpy()
 
 
 def _patches(image: torch.Tensor, boxes: torch.Tensor, side: int):
