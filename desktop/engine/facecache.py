@@ -61,7 +61,7 @@ class PhotoRecord:
 
 def pipeline_key(settings: Settings, model_id: str) -> str:
     """Everything that changes a photo's cached faces, as one string."""
-    kind = "" if settings.detector == "mtcnn" else f"{settings.detector},"
+    kind = "" if settings.detector == "mtcnn" else "yunet-regions,"
     return (f"v{CACHE_VERSION}|{model_id}|det:{kind}{settings.min_face_size},"
             f"{','.join(f'{t:g}' for t in settings.det_thresholds)},{settings.min_det_prob:g},"
             f"{settings.detect_max_side}|crop:{settings.crop_size},{settings.crop_margin}")

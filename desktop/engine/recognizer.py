@@ -215,7 +215,11 @@ class FaceEngine:
         """The photo detector when the live loop uses the same kind, else one of its own."""
         if detector_kind(self.settings, live=True) == detector_kind(self.settings):
             return self.detector
-        return self.models.run(build_detector, self.settings, True)
+        try:
+            return self.models.run(build_detector, self.settings, True)
+        except KioskError as exc:  # the YuNet file is not there: the live loop still runs
+            log.warning("Live loop detects with MTCNN: %s", exc)
+            return self.detector
 
     # ------------------------------------------------------------ building blocks
     def faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
