@@ -92,7 +92,7 @@ def _yunet_reference(table: Table, engine: FaceEngine, frame: np.ndarray, found:
         if best is not None and iou(best, det.box) > 0.3:
             crop = crop_face(frame, best, s.crop_size, s.crop_margin)
             cosines.append(float(engine.embed([crop])[0] @ vector))
-    table.add("detect (YuNet + MTCNN R/O-net)", ms, "frame",
+    table.add("detect (YuNet, MTCNN on regions)", ms, "frame",
               f"live_detector yunet: {len(boxes)} faces; FaceNet cosine of its crops to "
               "MTCNN crops: median "
               f"{np.median(cosines) if cosines else float('nan'):.3f}")
