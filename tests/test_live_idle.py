@@ -90,3 +90,29 @@ def test_an_empty_hallway_idles_and_a_face_wakes_the_pipeline(engine, faces_dir,
         assert not [n for active, n in watch.changes if not active and appears < n < gone]
     finally:
         pipeline.stop()
+
+
+def test_yunet_regions_find_mtcnns_faces_and_a_missing_file_falls_back(engine, load,
+                                                                        monkeypatch):
+    from desktop.engine.detection import build_detector
+    from desktop.engine.live import iou
+    from desktop.engine.recognizer import FaceEngine
+    from desktop.engine.yunet import YuNetDetector, yunet_path
+    if not yunet_path().is_file():
+        import pytest
+        pytest.skip(f"no YuNet model at {yunet_path()}")
+    photo = load(person_photos("Adam_Sandler")[0])
+    mtcnn = engine.detector.detect(photo)
+    yunet = engine.models.run(YuNetDetector, engine.detector).detect(photo)
+    assert len(mtcnn) == len(yunet) >= 1
+    assert iou(mtcnn[0].box, yunet[0].box) > 0.8
+    assert abs(mtcnn[0].prob - yunet[0].prob) < 0.05
+
+    monkeypatch.setenv("KIOSK_YUNET", "/no/such/yunet.onnx")
+    assert isinstance(build_detector(engine.settings, live=False), type(engine.detector))
+    engine.settings.live_detector = "yunet"
+    other = FaceEngine(engine.settings, engine.models)
+    try:
+        assert other.live_detector is other.detector  # MTCNN, with a warning in the log
+    finally:
+        other.close()
