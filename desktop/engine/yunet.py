@@ -71,7 +71,7 @@ class YuNetDetector:
                 box = ((bx1 + x1) / scale, (by1 + y1) / scale, (bx2 + x1) / scale,
                        (by2 + y1) / scale)
                 faces.append(Detection(box, det.prob,
-                                       (det.landmarks + np.float32([x1, y1])) / scale))
+                                       (det.landmarks + np.array([x1, y1], np.float32)) / scale))
         faces = _unique(faces)
         faces.sort(key=lambda f: f.area, reverse=True)
         return faces
