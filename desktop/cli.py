@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from . import cli_privacy
 from .config import Settings, load_settings
 from .engine.errors import DuplicateFaceError, KioskError
 from .logging_setup import setup_logging
@@ -39,7 +40,7 @@ def _progress(desc: str, total: int) -> Callable[[int, int], None]:
 
 def _engine(settings: Settings, **kwargs):
     from .engine.recognizer import FaceEngine
-    return FaceEngine(settings, **kwargs)
+    return FaceEngine(settings, frontend="cli", **kwargs)
 
 
 def _models(settings: Settings):
@@ -65,7 +66,8 @@ def _print_json(obj: object) -> None:
 def cmd_enroll(settings: Settings, args: argparse.Namespace) -> int:
     from .engine.usecases import enroll_files
     report = enroll_files(_engine(settings), args.name, args.images, force=args.force,
-                          strict=args.strict)
+                          strict=args.strict,
+                          consent=cli_privacy.consent_from_args(settings, args))
     for source, reason in report.skipped:
         print(f"skipped {source}: {reason}", file=sys.stderr)
     for warning in report.warnings:
@@ -80,6 +82,7 @@ def cmd_enroll_folder(settings: Settings, args: argparse.Namespace) -> int:
     from .engine.enrollment import enroll_folder
     engine = _engine(settings)
     summary = enroll_folder(engine, Path(args.folder), force=args.force, strict=args.strict,
+                            consent=cli_privacy.consent_from_args(settings, args),
                             progress=_progress("enrolling", 0))
     print(summary.describe())
     return 0 if summary.people else 1
@@ -147,9 +150,11 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_people(settings: Settings, args: argparse.Namespace) -> int:
     engine = _engine(settings)
     people = engine.gallery.people()
+    consents = cli_privacy.consent_column(engine)
     for p in people:
         enrolled = time.strftime("%Y-%m-%d %H:%M", time.localtime(p.created_at))
-        print(f"{p.name}\t{p.samples} sample(s)\tenrolled {enrolled}")
+        print(f"{p.name}\t{p.samples} sample(s)\tenrolled {enrolled}\t"
+              f"{consents.get(p.id, 'no consent recorded')}")
     print(f"{len(people)} people, model {engine.gallery.model.name}, "
           f"threshold {engine.threshold:.3f}", file=sys.stderr)
     return 0
@@ -166,7 +171,7 @@ def cmd_delete(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_rename(settings: Settings, args: argparse.Namespace) -> int:
-    person = _engine(settings).gallery.rename(args.old, args.new)
+    person = _engine(settings).rename(args.old, args.new)
     print(f"renamed to {person.name}")
     return 0
 
@@ -176,7 +181,11 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     from .engine.store import open_store
     threshold = settings.threshold
     if threshold is None and (settings.db_url or settings.db_path.exists()):
-        stored = open_store(settings).get_meta("threshold")
+        store = open_store(settings)
+        try:
+            stored = store.get_meta("threshold")
+        finally:
+            store.close()  # a PostgreSQL store has a listener thread and a pool
         threshold = float(stored) if stored is not None else None
     models = _models(settings)
     result = evaluate(models, settings, Path(args.folder), k=args.k,
@@ -229,7 +238,10 @@ def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     engine.gallery.set_threshold(threshold)
-    print(f"saved as the threshold of {settings.db_path}")
+    from .engine import audit
+    from .engine.store import describe
+    audit.record(engine.db, "threshold", "cli", value=round(threshold, 4))
+    print(f"saved as the threshold of {describe(engine.db)}")
     return 0
 
 
@@ -307,6 +319,8 @@ def _common_options(suppress: bool) -> argparse.ArgumentParser:
                         help="cosine similarity needed for a match (default: the database's)")
     common.add_argument("--min-face-size", type=_positive, **default,
                         help="smallest face in pixels that detection looks for (default 40)")
+    common.add_argument("--key-file", metavar="FILE", **default,
+                        help="file with the database key, mode 0600 (or $FACE_KIOSK_KEY)")
     common.add_argument("-v", "--verbose", action="store_true", help="debug logging", **default)
     return common
 
@@ -348,11 +362,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "someone else, and keep odd-looking photos in the person's template")
     p.add_argument("--strict", action="store_true", help="refuse (exit 3) when the face "
                    "already matches someone else; by default enroll and warn")
+    cli_privacy.add_consent_options(p)
     p = add("enroll-folder", cmd_enroll_folder, "enroll DIR/<person>/<photos> with progress")
     p.add_argument("folder", metavar="DIR")
     p.add_argument("--force", action="store_true", help="keep odd-looking photos in templates")
     p.add_argument("--strict", action="store_true", help="refuse people who already match "
                    "someone else; by default enroll them and warn")
+    cli_privacy.add_consent_options(p)
     p = add("identify", cmd_identify, "name every face in every image")
     p.add_argument("images", nargs="+", metavar="IMAGE")
     p.add_argument("--json", action="store_true", help="one JSON object per image and line")
@@ -403,12 +419,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="port (default 8000)")
     p.add_argument("--token", dest="api_token", help="bearer token (or $FACE_KIOSK_TOKEN)")
     from .db_cli import add_parser as add_db_parser
-    add_db_parser(add)
+    add_db_parser(add)  # copy, serve (shared store); encrypt, decrypt, rekey (cli_privacy)
+    cli_privacy.add_commands(sub, common)
     p = add("bench", cmd_bench, "print where the time goes (stages, live loop, index scale)")
     p.add_argument("--video", help="video file for the live-loop figures")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     p.add_argument("--only", metavar="SECTIONS",
-                   help="comma-separated: stages,live,tuning,scale,startup,soak")
+                   help="comma-separated: stages,live,tuning,scale,startup,soak "
+                   "(and shared_store: SQLite vs PostgreSQL, only when named)")
+    p.add_argument("--store-sizes", help="samples in PostgreSQL for the shared_store "
+                   "start-up figures (default 10000,100000)")
     p.add_argument("--runs", type=int, help="runs behind each live/start-up median")
     return parser
 
@@ -418,7 +438,8 @@ def main(argv: list[str] | None = None) -> int:
     func = getattr(args, "func", cmd_window)
     overrides = {key: getattr(args, key, None)
                  for key in ("model", "weights", "device", "antispoof_weights", "threshold",
-                             "min_face_size", "source", "host", "port", "api_token")}
+                             "min_face_size", "source", "host", "port", "api_token",
+                             "key_file")}
     try:
         settings = load_settings(args.db, **overrides)
         setup_logging(args.verbose, settings.log_path)

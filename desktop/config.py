@@ -38,6 +38,11 @@ class Settings:
     """Recorded with each check-in and visitor; empty means this computer's host name."""
     store_poll_seconds: float = 1.0
     """Shared store: how often changes are looked for when no notification came."""
+    db_key: str | None = None
+    """SQLCipher passphrase of the SQLite file ($FACE_KIOSK_KEY, --key-file, or typed in
+    the window); never saved."""
+    key_file: str | None = None
+    """File holding the passphrase; must not be readable by group or others (chmod 600)."""
 
     # --- models --------------------------------------------------------------------
     model: str = "facenet"
@@ -72,6 +77,9 @@ class Settings:
     """Folder with the two MiniFASNet files; None downloads them once into torch's cache."""
     challenge_yaw: float = 0.35
     """Head-turn challenge: change of the nose offset (see challenge.py) to reach."""
+    camera_mirrored: bool = False
+    """The camera delivers a mirrored picture (some webcams do): flips the measured turn,
+    so "turn to your left" keeps meaning the person's own left."""
     challenge_frames: int = 3
     """Frames that must hold the turned pose."""
     challenge_seconds: float = 6.0
@@ -180,6 +188,22 @@ class Settings:
     store_checkin_snapshots: bool = False
     store_visitor_snapshots: bool = False
     delete_attendance_with_person: bool = True
+    retention_people_days: int = 0
+    """People not seen (nor enrolled) for this many days are deleted; 0 keeps them."""
+    retention_interval_hours: float = 6.0
+    """While the window or the HTTP service runs, retention runs this often (and at start)."""
+
+    # --- privacy -------------------------------------------------------------------
+    require_consent: str = "window"
+    """Refuse enrollment without recorded consent: 'always', 'window' (only in the kiosk
+    window, where a person stands in front of it) or 'never'."""
+    consent_text: str = ("I agree that this kiosk stores my face template and photos to "
+                         "recognise me at reception and records when I check in. I can ask "
+                         "for a copy or for their deletion at any time.")
+    """What the person is shown and agrees to; stored with each consent."""
+    keep_face_crops: bool = True
+    """False keeps only embeddings (no face photos): smaller exposure, but `reembed` after a
+    model change becomes impossible and those people must enroll again."""
 
     # --- HTTP service --------------------------------------------------------------
     host: str = "127.0.0.1"
@@ -213,7 +237,8 @@ class Settings:
         With ``changes`` (what a user changed in the settings dialog) only those keys are
         merged into the file, so one-off overrides (``--weights``, ``--source``,
         ``FACENET_WEIGHTS``) are never saved for ever. Without, every persistable field
-        is written (a full snapshot, e.g. for a child process).
+        is written (a full snapshot, e.g. for a child process). Secrets (the API token,
+        the database key) are never written.
         """
         path = self.db_dir / SETTINGS_FILE
         if changes is None:
@@ -230,7 +255,7 @@ class Settings:
 
 
 DEFAULTS = Settings()
-_NOT_SAVED = ("db_dir", "db_url", "extra", "api_token")
+_NOT_SAVED = ("db_dir", "db_url", "extra", "api_token", "db_key")
 _FIELDS = {f.name for f in dataclasses.fields(Settings)} - {"extra"}
 
 LIMITS: dict[str, tuple[float, float]] = {
@@ -249,18 +274,20 @@ LIMITS: dict[str, tuple[float, float]] = {
     "register_min_interval": (0.0, 60.0), "outlier_threshold": (-1.0, 1.0),
     "quality_min_face": (0, 10000), "quality_min_sharpness": (0.0, 10_000.0),
     "quality_min_det_prob": (0.0, 1.0), "max_queued_requests": (1, 10_000),
-    "auth_failures_per_minute": (1, 10_000), "idle_detect_fps": (0.0, 1000.0),
-    "motion_pixel_delta": (0.0, 255.0), "motion_min_area": (0.0, 1.0),
-    "motion_hold_seconds": (0.0, 3600.0),
+    "auth_failures_per_minute": (1, 10_000), "retention_people_days": (0, 100_000),
+    "retention_interval_hours": (0.01, 24 * 365.0),
+    "liveness_threshold": (0.0, 1.0), "challenge_yaw": (0.05, 2.0),
+    "challenge_frames": (1, 100), "challenge_seconds": (0.5, 600.0),
+    "idle_detect_fps": (0.0, 1000.0), "motion_pixel_delta": (0.0, 255.0),
+    "motion_min_area": (0.0, 1.0), "motion_hold_seconds": (0.0, 3600.0),
 }
 """Accepted range (inclusive) of each numeric setting."""
-
-CHOICES: dict[str, tuple[str, ...]] = {
-    "omp_wait_policy": ("passive", "active", "default"),
-    "detector": ("mtcnn", "yunet"),
-    "live_detector": ("same", "mtcnn", "yunet"),
-}
-"""Accepted values of the text settings that have a fixed set."""
+CHOICES: dict[str, tuple[str, ...]] = {"liveness": ("off", "passive", "challenge", "both"),
+                                       "require_consent": ("always", "window", "never"),
+                                       "omp_wait_policy": ("passive", "active", "default"),
+                                       "detector": ("mtcnn", "yunet"),
+                                       "live_detector": ("same", "mtcnn", "yunet")}
+"""Accepted values of settings that take one of a few words."""
 
 
 class SettingsError(KioskError, ValueError):
@@ -274,6 +301,8 @@ _ENV = {
     "FACE_KIOSK_SOURCE": "source",
     "FACE_KIOSK_TOKEN": "api_token",
     "FACE_KIOSK_CACHE": "cache_dir",
+    "FACE_KIOSK_KEY": "db_key",
+    "FACE_KIOSK_KEY_FILE": "key_file",
     "FACE_KIOSK_DETECTOR": "detector",
     "FACE_KIOSK_LIVE_DETECTOR": "live_detector",
 }
@@ -294,7 +323,8 @@ def _read_json(path: Path) -> dict[str, Any]:
     return stored
 
 
-_NULLABLE = ("threshold", "duplicate_threshold", "outlier_threshold", "api_token")
+_NULLABLE = ("threshold", "duplicate_threshold", "outlier_threshold", "api_token", "db_key",
+             "key_file")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -303,16 +333,16 @@ def coerce(name: str, value: Any) -> Any:
     or SettingsError saying what the setting accepts."""
     if name not in _FIELDS:
         raise SettingsError(f"unknown setting {name!r}")
+    if name in CHOICES:
+        value = str(value).strip().lower()
+        if value not in CHOICES[name]:
+            raise SettingsError(f"{name} = {value!r} is not one of: {', '.join(CHOICES[name])}")
+        return value
     default = getattr(DEFAULTS, name)
     if value is None or (name in _NULLABLE and str(value).strip().lower() in ("", "none")):
         if name in _NULLABLE:
             return None
         raise SettingsError(f"{name} needs a value")
-    if name in CHOICES:
-        text = str(value).strip().lower()
-        if text not in CHOICES[name]:
-            raise SettingsError(f"{name} = {value!r}: choose one of {', '.join(CHOICES[name])}")
-        return text
     try:
         if isinstance(default, bool):
             text = str(value).strip().lower()
@@ -388,6 +418,9 @@ def load_settings(db_dir: str | Path | None = None, **overrides: Any) -> Setting
     values.update({k: coerce(k, v) for k, v in overrides.items() if v is not None})
     settings = Settings(**values, db_dir=root, db_url=db_url)
     settings.extra = extra
+    if settings.key_file and not overrides.get("db_key"):
+        from .engine.crypto_db import read_key_file  # a key file beats $FACE_KIOSK_KEY
+        settings.db_key = read_key_file(Path(settings.key_file))
     from .engine.threads import apply_wait_policy
     apply_wait_policy(settings)  # before any front end imports torch
     return settings

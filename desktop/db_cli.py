@@ -1,6 +1,7 @@
 """``python main.py db copy SRC DST`` and ``python main.py db serve DIR``: moving a
 gallery between backends, and a private PostgreSQL server for trying several kiosks on
-one machine. SRC and DST are database folders (SQLite) or postgresql:// URLs."""
+one machine. SRC and DST are database folders (SQLite) or postgresql:// URLs.
+``db encrypt|decrypt|rekey`` (the SQLite file's SQLCipher key) are in cli_privacy."""
 from __future__ import annotations
 
 import argparse
@@ -24,6 +25,11 @@ def _open(target: str, settings: Settings, *, must_exist: bool):
 
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
+    if args.action in ("encrypt", "decrypt", "rekey"):
+        from .cli_privacy import cmd_db_key
+        if args.targets:
+            raise KioskError(f"usage: main.py db {args.action} [--db DIR] (no other arguments)")
+        return cmd_db_key(settings, args)
     if args.action == "copy":
         if len(args.targets) != 2:
             raise KioskError("usage: main.py db copy SRC DST (folders or postgresql:// URLs)")
@@ -57,8 +63,11 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
 
 def add_parser(add) -> None:
     """Register ``db`` with cli.build_parser's ``add`` helper."""
-    p = add("db", cmd_db, "shared store: copy a gallery between SQLite and PostgreSQL, "
-            "or serve a private PostgreSQL for several kiosks on this machine")
-    p.add_argument("action", choices=("copy", "serve"))
-    p.add_argument("targets", nargs="+", metavar="SRC DST | DIR")
+    p = add("db", cmd_db, "copy a gallery between SQLite and PostgreSQL, serve a private "
+            "PostgreSQL for several kiosks on this machine, or encrypt, decrypt or re-key "
+            "the SQLite file (stop the kiosk first)")
+    p.add_argument("action", choices=("copy", "serve", "encrypt", "decrypt", "rekey"))
+    p.add_argument("targets", nargs="*", metavar="SRC DST | DIR")
     p.add_argument("--port", type=int, help="serve: port (default: a free one)")
+    p.add_argument("--new-key-file", metavar="FILE",
+                   help="rekey: the new key (or $FACE_KIOSK_NEW_KEY)")

@@ -46,12 +46,17 @@ class SyntheticEngine:
     def __init__(self, folder: Path, **settings) -> None:
         self.settings = Settings(db_dir=folder, **settings)
         self.threshold = 0.55
+        self.frontend = "engine"
         self.db = Database(self.settings.db_path)
         self.gallery = Gallery(self.db, MODEL)
         self.attendance = Attendance(self.db)
         self.script: dict[int, list[Face]] = {}
         """Frame number (the frame's first pixel value) -> the faces in it."""
         self.calls = 0
+
+    @property
+    def checkin_liveness(self) -> str:
+        return self.settings.liveness if self.settings.liveness_at_checkin else "off"
 
     def enroll(self, name: str, person: int) -> None:
         vectors = np.stack([identity(person, seed=s) for s in range(3)])

@@ -59,3 +59,13 @@ def test_quick_bench_prints_every_table(faces_dir, settings, models, capsys, tmp
     assert live["7 faces (group photo)"][8].endswith("/7")
     if default_video():
         assert any(name.startswith("crowd video") for name in live)
+
+
+def test_shared_store_section_runs_only_when_named():
+    import argparse
+
+    from desktop.bench.options import SECTIONS, BenchOptions
+    assert "shared_store" not in BenchOptions().sections == SECTIONS
+    options = BenchOptions.from_args(argparse.Namespace(only="shared_store",
+                                                        store_sizes="1000,10000"))
+    assert options.sections == ("shared_store",) and options.store_sizes == (1_000, 10_000)

@@ -3,11 +3,13 @@ SQLite gallery (fast tier)."""
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import numpy as np
 import pytest
 
+# the engine's SQLite build (SQLCipher's): two SQLite libraries in one process do not see
+# each other's POSIX locks, so a stdlib reader would not hold back the checkpoint
+from desktop.engine.crypto_db import dbapi as sqlite3
 from desktop.engine.database import Database
 from desktop.engine.embedding import EMBEDDING_DIM, ModelInfo
 from desktop.engine.errors import KioskError, UnknownPersonError

@@ -279,3 +279,35 @@ def test_db_copy_round_trip_sqlite_postgres_sqlite(pg_url, tmp_path):
     finally:
         pg.close()
         back.close()
+
+
+# ----------------------------------------------------------------- privacy
+def _database_files(pg_server, conn) -> list:
+    oid = conn.execute("SELECT oid FROM pg_database WHERE datname = current_database()"
+                       ).fetchone()[0]
+    return [f for f in (pg_server.data / "base" / str(oid)).iterdir() if f.is_file()]
+
+
+def test_a_deleted_person_leaves_no_bytes_in_the_table_files(pg_server, store):
+    """Issue 14 on PostgreSQL: after delete, the embedding, the crop (TOASTed: a plain
+    VACUUM would leave it) and the name are in no file of the database any more."""
+    gallery = Gallery(store, MODEL)
+    noise = np.random.default_rng(5).integers(0, 255, (160, 160, 3), np.uint8)
+    gallery.add_samples("Zelda Quux", unit(50), [noise], ["synthetic"])
+    enroll(gallery, "Other", 51)
+    embedding, crop = store.query("SELECT embedding, crop FROM samples WHERE person_id = "
+                                  "(SELECT id FROM people WHERE name = 'Zelda Quux')")[0]
+    secrets = [bytes(embedding)[1000:1064], bytes(crop)[len(crop) // 2:][:64],
+               b"Zelda Quux"]
+
+    def found() -> list[int]:
+        with psycopg.connect(store.url, autocommit=True) as conn:
+            conn.execute("CHECKPOINT")  # shared buffers to the files
+            blobs = [f.read_bytes() for f in _database_files(pg_server, conn)]
+        return [i for i, secret in enumerate(secrets) if any(secret in b for b in blobs)]
+
+    assert found() == [0, 1, 2]  # the probe finds them while the person exists
+    gallery.delete_person("Zelda Quux")
+    assert not store.checkpoint_pending
+    assert found() == []
+    assert gallery.search(unit(51, 2)[:1])[0][0][0] == "Other"

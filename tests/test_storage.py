@@ -17,15 +17,16 @@ def _enroll_two(engine, load):
     engine.enroll("Lucy_Liu", [(str(p), load(p)) for p in person_photos("Lucy_Liu")[:2]])
 
 
-def test_killed_mid_write_reopens_with_every_committed_person(engine, settings, models, load,
-                                                                tmp_path):
+def _gallery_script(engine, settings, models, load, tmp_path, body: str) -> str:
+    """A child-process script with a Gallery on the test database and one real face
+    (``crop``, ``vector``), then ``body``; closes ``engine`` so only the child writes."""
     faces = engine.faces(load(person_photos("Roger_Federer")[0]))
     np.save(tmp_path / "crop.npy", faces[0].crop)
     np.save(tmp_path / "vector.npy", engine.embed([faces[0].crop]))
     info = models.embedder.info
     engine.close()
-    writer = textwrap.dedent(f"""
-        import sys, numpy as np
+    return textwrap.dedent(f"""
+        import numpy as np
         from pathlib import Path
         from desktop.engine.database import Database
         from desktop.engine.embedding import ModelInfo
@@ -34,8 +35,14 @@ def test_killed_mid_write_reopens_with_every_committed_person(engine, settings, 
         vector = np.load({str(tmp_path / 'vector.npy')!r})
         gallery = Gallery(Database(Path({str(settings.db_path)!r})),
                           ModelInfo({info.name!r}, {info.model_id!r}))
+    """) + textwrap.dedent(body)
+
+
+def test_killed_mid_write_reopens_with_every_committed_person(engine, settings, models, load,
+                                                                tmp_path):
+    writer = _gallery_script(engine, settings, models, load, tmp_path, """
         for i in range(100000):
-            gallery.add_samples(f"person {{i}}", vector, [crop], ["crash test"])
+            gallery.add_samples(f"person {i}", vector, [crop], ["crash test"])
             print(i, flush=True)
     """)
     committed = kill_mid_write(writer, after=40)
@@ -53,25 +60,11 @@ def test_killed_mid_delete_reopens_with_every_committed_deletion(engine, setting
                                                                   load, tmp_path, after):
     """kill -9 while people are being deleted: the database opens, every committed deletion
     is gone (samples and index entries too), everyone not yet deleted is intact."""
-    faces = engine.faces(load(person_photos("Roger_Federer")[0]))
-    np.save(tmp_path / "crop.npy", faces[0].crop)
-    np.save(tmp_path / "vector.npy", engine.embed([faces[0].crop]))
-    info = models.embedder.info
-    engine.close()
-    deleter = textwrap.dedent(f"""
-        import numpy as np
-        from pathlib import Path
-        from desktop.engine.database import Database
-        from desktop.engine.embedding import ModelInfo
-        from desktop.engine.gallery import Gallery
-        crop = np.load({str(tmp_path / 'crop.npy')!r})
-        vector = np.load({str(tmp_path / 'vector.npy')!r})
-        gallery = Gallery(Database(Path({str(settings.db_path)!r})),
-                          ModelInfo({info.name!r}, {info.model_id!r}))
+    deleter = _gallery_script(engine, settings, models, load, tmp_path, """
         for i in range(40):
-            gallery.add_samples(f"person {{i}}", vector, [crop], ["crash test"])
+            gallery.add_samples(f"person {i}", vector, [crop], ["crash test"])
         for i in range(40):
-            gallery.delete_person(f"person {{i}}")
+            gallery.delete_person(f"person {i}")
             print(i, flush=True)
     """)
     deleted = kill_mid_write(deleter, after=after)

@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     sets = collect(detector, args.faces, args.every)
     chosen = antispoof.to_input
     for name, convert in (CONVENTIONS.items() if args.conventions else [("current", chosen)]):
-        antispoof.to_input = convert
+        antispoof.to_input = convert  # type: ignore[assignment]  # measuring conventions
         print(json.dumps({"convention": name, **measure(model, sets, args.threshold)}), flush=True)
     antispoof.to_input = chosen
     print(json.dumps({"threads": torch.get_num_threads(),

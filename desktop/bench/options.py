@@ -11,6 +11,9 @@ from ..engine.errors import KioskError
 
 SECTIONS = ("stages", "live", "tuning", "idle", "loaded", "threads", "scale", "startup",
             "soak")
+"""What a plain ``bench`` runs."""
+OPTIONAL = ("shared_store",)
+"""Run only when named with --only: starts a private PostgreSQL server, no model needed."""
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -54,6 +57,8 @@ class BenchOptions:
     kinds: tuple[str, ...] = ()
     """Index kinds for the scale section (flat, fp16, hnsw, ivf; empty = all)."""
     startup_runs: int = 3
+    store_sizes: tuple[int, ...] = (10_000, 100_000)
+    """Samples in PostgreSQL for the shared_store section's start-up figures."""
     soak_seconds: float = 180.0
     idle_seconds: float = 20.0
     """Length of the empty-hallway measurement (after a few seconds to settle)."""
@@ -62,7 +67,7 @@ class BenchOptions:
     def quick_defaults(cls) -> BenchOptions:
         return cls(quick=True, runs=1, stage_runs=5, people=12, probes=30, appearances=2,
                    show_seconds=1.6, gap_seconds=0.5, tuning_runs=1, sizes=(1_000, 10_000),
-                   queries=200, startup_runs=1, soak_seconds=20.0,
+                   queries=200, startup_runs=1, soak_seconds=20.0, store_sizes=(1_000,),
                    tuning=("baseline", "side 480", "side 320", "threads 1", "no tracking"))
 
     @classmethod
@@ -86,11 +91,14 @@ class BenchOptions:
             options.sizes = tuple(int(float(s)) for s in str(args.sizes).split(",") if s)
         if getattr(args, "only", None):
             wanted = tuple(s.strip() for s in str(args.only).split(",") if s.strip())
-            unknown = set(wanted) - set(SECTIONS)
+            unknown = set(wanted) - set(SECTIONS + OPTIONAL)
             if unknown:
                 raise KioskError(f"unknown bench section(s) {', '.join(sorted(unknown))}; "
-                                 f"choose from {', '.join(SECTIONS)}")
+                                 f"choose from {', '.join(SECTIONS + OPTIONAL)}")
             options.sections = wanted
+        if getattr(args, "store_sizes", None):
+            options.store_sizes = tuple(int(float(s)) for s in str(args.store_sizes).split(",")
+                                        if s)
         if getattr(args, "kinds", None):
             options.kinds = tuple(s.strip() for s in str(args.kinds).split(",") if s.strip())
         if getattr(args, "tuning", None):

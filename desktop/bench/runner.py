@@ -40,6 +40,13 @@ def run_bench(settings: Settings, args: argparse.Namespace | None = None, *,
     ``args`` (``--quick``, ``--video`` ...) would choose.
     """
     options = options or BenchOptions.from_args(args or argparse.Namespace())
+    if "shared_store" in options.sections:  # no model, no photos: before loading them
+        from .shared_store import main as bench_shared_store
+        bench_shared_store(["--sizes", ",".join(str(n) for n in options.store_sizes)])
+        options = options.replace(sections=tuple(s for s in options.sections
+                                                 if s != "shared_store"))
+        if not options.sections:
+            return 0
     root = faces_root()
     if not root.is_dir():
         raise KioskError(f"the bench needs the developer photos at {root} (set KIOSK_FACES)")
@@ -139,8 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the tables as JSON")
     parser.add_argument("--soak", type=float, metavar="SECONDS", help="length of the RSS soak")
     parser.add_argument("--only", metavar="SECTIONS",
-                        help="comma-separated: stages,live,tuning,idle,loaded,threads,scale,"
-                        "startup,soak")
+                        help="comma-separated: stages,live,tuning,idle,loaded,threads,"
+                             "scale,startup,soak (and shared_store, only when named)")
+    parser.add_argument("--store-sizes", help="samples in PostgreSQL for the shared_store "
+                        "start-up figures (default 10000,100000)")
     parser.add_argument("--sizes", help="gallery sizes for the scale section, e.g. 1000,10000")
     parser.add_argument("--kinds", help="index kinds for the scale section: flat,fp16,hnsw,ivf")
     parser.add_argument("--runs", type=int, help="runs behind each live/start-up median")

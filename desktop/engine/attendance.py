@@ -12,10 +12,14 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..config import DEFAULTS
-from .database import Database
+from . import audit
 from .errors import KioskError
+
+if TYPE_CHECKING:
+    from .store import Store
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +54,7 @@ class DayRow:
 class Attendance:
     """Writes and reads attendance; one instance per database, shared by threads."""
 
-    def __init__(self, db: Database, *, cooldown_minutes: float = DEFAULTS.cooldown_minutes,
+    def __init__(self, db: Store, *, cooldown_minutes: float = DEFAULTS.cooldown_minutes,
                  retention_days: int = DEFAULTS.retention_days,
                  store_checkin_snapshots: bool = DEFAULTS.store_checkin_snapshots,
                  store_visitor_snapshots: bool = DEFAULTS.store_visitor_snapshots,
@@ -142,11 +146,18 @@ class Attendance:
             raise KioskError(f"cannot write {out}: {exc}") from None
         return len(rows)
 
-    def purge_older_than(self, days: int) -> int:
+    def close(self) -> None:
+        """Release what this object holds beside the store (the shared store's outbox)."""
+
+    def purge_older_than(self, days: int, actor: str = "retention") -> int:
+        """Remove attendance before ``days`` ago; audited in the same transaction."""
         cutoff = (dt.date.today() - dt.timedelta(days=days)).isoformat()
         with self.db.transaction() as cur:
             removed = sum(cur.execute(f"DELETE FROM {table} WHERE day < ?", (cutoff,)).rowcount
                           for table in ("checkins", "presence", "visitors"))
+            if removed:
+                audit.append(cur, "retention", actor, kind="attendance", rows=removed,
+                             before=cutoff, days=days)
         if removed:
             log.info("Retention: removed %d attendance rows before %s", removed, cutoff)
         return removed

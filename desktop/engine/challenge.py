@@ -95,12 +95,15 @@ class HeadTurnChallenge:
     progress: float = 0.0
     """0..1: how much of the required turn (and the 3D evidence for it) has been made."""
     reason: str = ""
+    mirrored: bool = False
+    """The camera mirrors its picture: the person's left shows on the image's left."""
     _baseline: np.ndarray | None = None
     _held: int = 0
 
     @property
     def sign(self) -> float:
-        return 1.0 if self.direction == LEFT else -1.0
+        sign = 1.0 if self.direction == LEFT else -1.0
+        return -sign if self.mirrored else sign
 
     def feed(self, detection: Detection | None, now: float | None = None) -> ChallengeState:
         """One frame: the subject's detection, or None when no face was found."""

@@ -20,6 +20,10 @@ DECISION = frozenset({"threshold", "match_margin", "duplicate_threshold", "subje
 LIVE = frozenset({"confirm_frames", "recheck_seconds", "track_iou", "track_max_missed",
                   "live_detect_max_side", "motion_gating", "idle_detect_fps",
                   "motion_pixel_delta", "motion_min_area", "motion_hold_seconds"})
+LIVENESS = frozenset({"liveness", "liveness_threshold", "liveness_at_registration",
+                       "liveness_at_checkin", "challenge_yaw", "challenge_frames",
+                       "challenge_seconds", "camera_mirrored"})
+"""Decided once per track: tracks are forgotten so every face is checked afresh."""
 SOURCE = frozenset({"source", "loop_video", "slideshow_seconds", "reconnect_max_seconds"})
 ATTENDANCE = frozenset({"cooldown_minutes", "retention_days", "store_checkin_snapshots",
                         "store_visitor_snapshots", "delete_attendance_with_person"})
@@ -51,13 +55,15 @@ def reconfigure(engine: FaceEngine, changes: dict[str, Any],
     restarts only what the changed values need: the source, the tracks, nothing.
     """
     values = validate(changes)
-    unknown = set(values) - DETECTOR - DECISION - LIVE - SOURCE - ATTENDANCE - RESTART
+    unknown = set(values) - DETECTOR - DECISION - LIVE - LIVENESS - SOURCE - ATTENDANCE - RESTART
     if unknown:
         raise SettingsError(f"cannot change {', '.join(sorted(unknown))} while running")
     if not values:
         return Applied({}, ())
     log.info("Settings changed: %s", sorted(values))
     settings = engine.settings
+    if values.get("liveness", "off") in ("passive", "both"):
+        engine.models.run(engine.models.antispoof)  # load (or fail) before changing anything
     for key, value in values.items():
         setattr(settings, key, value)
     if values.keys() & DETECTOR:
@@ -72,6 +78,6 @@ def reconfigure(engine: FaceEngine, changes: dict[str, Any],
     if pipeline is not None:
         if values.keys() & SOURCE:
             pipeline.set_source(settings.source)
-        elif values.keys() & (DETECTOR | DECISION | LIVE):
-            pipeline.reset(rebuild=bool(values.keys() & LIVE))
+        elif values.keys() & (DETECTOR | DECISION | LIVE | LIVENESS):
+            pipeline.reset(rebuild=bool(values.keys() & (LIVE | LIVENESS)))
     return Applied(values, tuple(sorted(values.keys() & RESTART)))

@@ -7,12 +7,13 @@ deleted person's crops and name do not linger in free pages.
 from __future__ import annotations
 
 import logging
-import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import audit, consent, crypto_db
+from .crypto_db import dbapi as sqlite3  # SQLCipher's build; plain SQLite without a key
 from .errors import DatabaseError
 
 log = logging.getLogger(__name__)
@@ -91,8 +92,9 @@ def _explain(exc: sqlite3.Error, path: Path) -> DatabaseError:
 class Database:
     """A thread-safe connection with explicit transactions and user-readable errors."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, key: str | None = None) -> None:
         self.path = Path(path)
+        self.encrypted = bool(key)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -101,8 +103,7 @@ class Database:
         self.checkpoint_pending = False
         """A checkpoint (after a deletion) could not complete yet."""
         try:
-            self._conn = sqlite3.connect(self.path, timeout=30, isolation_level=None,
-                                         check_same_thread=False)
+            self._conn = crypto_db.connect(self.path, key)
             for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
                            "secure_delete=ON", "busy_timeout=30000"):
                 self._conn.execute(f"PRAGMA {pragma}")
@@ -112,6 +113,8 @@ class Database:
             with self.transaction() as cur:
                 cur.executescript_safe(SCHEMA)
                 _migrate(cur, self.path)
+                for privacy_table in (audit, consent):
+                    privacy_table.ensure_schema(cur)
         except sqlite3.Error as exc:
             raise _explain(exc, self.path) from None
 

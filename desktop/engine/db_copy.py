@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from .errors import KioskError
+from .pg_schema import ID_TABLES
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +22,11 @@ TABLES: dict[str, tuple[str, ...]] = {
     "checkins": ("id", "person_id", "name", "ts", "day", "similarity", "snapshot", "kiosk"),
     "presence": ("id", "person_id", "name", "day", "first_in", "last_seen"),
     "visitors": ("id", "ts", "day", "snapshot", "kiosk"),
+    "consent": ("person_id", "given_by", "given_at", "text", "recorded_via"),
+    "audit": ("id", "ts", "action", "subject", "actor", "detail", "prev_hash", "hash"),
 }
-SITE_META = ("model_id", "model_name", "threshold")
+"""Each table's columns; the first is its key (rows are read in its order)."""
+SITE_META = ("model_id", "model_name", "threshold", "audit_head")
 """Settings that belong to the gallery; ``generation`` is advanced, never copied."""
 CHUNK = 500
 
@@ -44,10 +48,11 @@ class CopyReport:
 def _rows(db, table: str):
     """Every row of ``table`` by id, in chunks (crops do not all fit in memory at once)."""
     columns = ", ".join(TABLES[table])
+    key = TABLES[table][0]
     last = -1
     while True:
-        chunk = db.query(f"SELECT {columns} FROM {table} WHERE id > ? ORDER BY id LIMIT {CHUNK}",
-                         (last,))
+        chunk = db.query(f"SELECT {columns} FROM {table} WHERE {key} > ? ORDER BY {key} "
+                         f"LIMIT {CHUNK}", (last,))
         yield from chunk
         if len(chunk) < CHUNK:
             return
@@ -102,7 +107,7 @@ def copy_store(src, dst) -> CopyReport:
             if batch:
                 cur.executemany(insert, batch)
             reset = getattr(cur, "reset_identity", None)  # PostgreSQL: move the id sequence
-            if reset:
+            if reset and table in ID_TABLES:
                 reset(table)
         cur.set_meta("generation", generation + 1)  # every kiosk's index is rebuilt
     source, copied = checksums(src), checksums(dst)

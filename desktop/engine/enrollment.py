@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .consent import Consent, ConsentRequiredError
 from .errors import DuplicateFaceError, FaceCountError, ImageError, KioskError, LowQualityError
 from .images import IMAGE_SUFFIXES, load_image
 from .recognizer import FaceEngine
@@ -20,7 +21,7 @@ class FolderSummary:
     """Person -> samples added."""
     skipped: list[tuple[str, str, str]] = field(default_factory=list)
     """(file, category, detail); category is one of: unreadable, no face, several faces,
-    low quality, duplicate (only when strict), not an image."""
+    low quality, duplicate (only when strict), no consent, not an image."""
     warnings: list[tuple[str, str]] = field(default_factory=list)
     """(person, warning): enrolled, but probably a duplicate or with a wrong photo."""
     refused: list[str] = field(default_factory=list)
@@ -51,11 +52,13 @@ def _category(exc: KioskError) -> str:
 
 
 def enroll_folder(engine: FaceEngine, root: Path, *, force: bool = False, strict: bool = False,
+                  consent: Consent | None = None,
                   progress: Callable[[int, int], None] | None = None) -> FolderSummary:
     """Enroll each sub-folder as one person; a bad photo never stops the run.
 
     The folder names say who is who, so a person who looks like someone enrolled is
-    enrolled with a warning, unless ``strict`` (then refused and listed)."""
+    enrolled with a warning, unless ``strict`` (then refused and listed). ``consent``
+    applies to every person (someone who agreed for all of them, e.g. a signed form)."""
     if not root.is_dir():
         raise KioskError(f"{root} is not a folder")
     folders = sorted(d for d in root.iterdir() if d.is_dir())
@@ -78,11 +81,15 @@ def enroll_folder(engine: FaceEngine, root: Path, *, force: bool = False, strict
     for name, pairs in crops.items():
         try:
             report = engine.add_crops(name, [c for c, _ in pairs], [s for _, s in pairs],
-                                      force=force, strict=strict)
+                                      force=force, strict=strict, consent=consent)
+            assert report.person is not None  # add_crops raises when nothing was added
             summary.people[report.person.name] = len(pairs)
             summary.warnings += [(report.person.name, w) for w in report.warnings]
         except DuplicateFaceError as exc:
             summary.skipped += [(source, "duplicate", str(exc)) for _, source in pairs]
+            summary.refused.append(name)
+        except ConsentRequiredError as exc:
+            summary.skipped += [(source, "no consent", str(exc)) for _, source in pairs]
             summary.refused.append(name)
     summary.refused += sorted({d.name for d in folders} - set(crops) - set(summary.refused))
     return summary

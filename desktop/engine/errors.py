@@ -43,5 +43,9 @@ class DatabaseError(KioskError):
     """The gallery database is corrupt, locked, or the disk is full."""
 
 
+class StoreOfflineError(DatabaseError):
+    """The shared database cannot be reached right now (retry later; recognition goes on)."""
+
+
 class SourceError(KioskError):
     """A camera, video file, folder or stream that cannot be opened."""

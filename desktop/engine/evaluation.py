@@ -152,23 +152,24 @@ def evaluate(models, settings: Settings, root: Path, *, k: int = 3,
     # --- enrollment, replayed as enroll-folder does it (never refusing anyone)
     enrolled: dict[str, np.ndarray] = {}
     in_template: dict[str, np.ndarray] = {}
-    refused, warnings, outliers = [], 0, 0
-    live, order = Templates(), []  # the gallery as enrollment grows it
+    refused: list[str] = []
+    warnings = outliers = 0
+    live, order = Templates(), list[str]()  # the gallery as enrollment grows it
     for name, photos in gallery_set.items():
-        vectors = []
+        found: list[np.ndarray] = []
         for path in photos:
             record = records[path]
             face = enrollment_face(record)
             why = record.error or ("no face" if not record.faces else None) or \
                 ("several faces" if face is None else _gate(face, settings))
-            if why:
-                skipped.append((str(path), why))
+            if why or face is None:
+                skipped.append((str(path), why or "several faces"))
             else:
-                vectors.append(face.vector)
-        if not vectors:
+                found.append(face.vector)
+        if not found:
             refused.append(name)
             continue
-        vectors = np.array(vectors, np.float32)
+        vectors = np.array(found, np.float32)
         ranked = [[(order[pid], s) for pid, s in row] for row in live.search(vectors, 3)]
         if duplicate_vote(ranked, name, dup_threshold, settings.match_margin):
             warnings += 1

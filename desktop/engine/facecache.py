@@ -103,7 +103,8 @@ class FaceCache:
             return None
         meta = json.loads(row[0])
         dim = meta.get("dim", 0)
-        vectors = np.frombuffer(row[1], np.float32).reshape(-1, dim) if dim else []
+        vectors = (np.frombuffer(row[1], np.float32).reshape(-1, dim) if dim
+                   else np.zeros((0, 0), np.float32))
         faces = [FaceRecord(tuple(f["box"]), f["prob"], np.array(f["landmarks"], np.float32),
                             f["sharpness"], vectors[i]) for i, f in enumerate(meta["faces"])]
         return PhotoRecord(faces, meta.get("width", 0), meta.get("height", 0), meta.get("error"))

@@ -20,13 +20,13 @@ import faiss
 import numpy as np
 
 from . import attendance
-from .database import Database
 from .embedding import EMBEDDING_DIM, ModelInfo
 from .errors import KioskError, ModelMismatchError, UnknownPersonError
 from .images import encode_jpeg
 from .index import build_index, is_exact
 from .matching import default_threshold
 from .names import name_key, normalize_name
+from .store import Store, describe
 from .templates import Templates
 
 log = logging.getLogger(__name__)
@@ -58,9 +58,9 @@ def find_person(rows: list[tuple[int, str]], name: str) -> tuple[int, str] | Non
 
 
 class Gallery:
-    """People and samples in SQLite; nearest-person search through Faiss."""
+    """People and samples in the store; nearest-person search through Faiss."""
 
-    def __init__(self, db: Database, model: ModelInfo, *, allow_model_mismatch: bool = False) -> None:
+    def __init__(self, db: Store, model: ModelInfo, *, allow_model_mismatch: bool = False) -> None:
         self.db = db
         self.model = model
         self._lock = threading.RLock()
@@ -74,6 +74,8 @@ class Gallery:
         self._max_samples = 0
         self._generation = -1
         self._data_version = -1
+        self.persist_index = not getattr(db, "encrypted", False)
+        """A saved index holds every embedding in clear: never beside an encrypted database."""
         self._claim_model(allow_model_mismatch)
         self._load_index()
 
@@ -91,7 +93,7 @@ class Gallery:
         if stored is not None and count and not allow_mismatch:
             name = self.db.get_meta("model_name", "?")
             raise ModelMismatchError(
-                f"{self.db.path} holds {count} embeddings made by model {name} ({stored}); the "
+                f"{describe(self.db)} holds {count} embeddings made by model {name} ({stored}); the "
                 f"loaded model is {self.model.name} ({self.model.model_id}). Load the same "
                 f"weights with --weights, or run `python main.py reembed` to re-embed the "
                 f"stored face crops with the loaded model.")
@@ -145,7 +147,7 @@ class Gallery:
             self._max_samples = max(counts.values(), default=0)
             path = self._index_path(generation)
             index = None
-            if path.is_file() and not self.model_mismatch:
+            if self.persist_index and path.is_file() and not self.model_mismatch:
                 try:
                     index = faiss.read_index(str(path))
                     if index.ntotal != len(rows):
@@ -189,8 +191,13 @@ class Gallery:
         return index
 
     def _save(self, index: faiss.Index, generation: int) -> None:
-        """Write index-<generation>.faiss atomically and drop older generations."""
+        """Write index-<generation>.faiss atomically and drop older generations; with an
+        encrypted database the index stays in memory only (see README, Privacy)."""
         path = self._index_path(generation)
+        if not self.persist_index:
+            for old in self.index_dir.glob("index-*.faiss"):
+                old.unlink(missing_ok=True)
+            return
         # one temporary name per process and thread: two savers of one generation must
         # not write into the same file
         tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
@@ -292,11 +299,13 @@ class Gallery:
 
     # ---------------------------------------------------------------- writes
     def add_samples(self, name: str, vectors: np.ndarray, crops: list[np.ndarray],
-                    sources: list[str], in_template: list[bool] | None = None) -> Person:
+                    sources: list[str], in_template: list[bool] | None = None,
+                    keep_crops: bool = True) -> Person:
         """Store samples (creating the person if new) in one transaction, then index them.
 
         ``in_template`` False marks a sample as a probable wrong photo: it is stored and
-        searchable, but left out of the person's template."""
+        searchable, but left out of the person's template. Without ``keep_crops`` the
+        face crops are not stored (an empty blob)."""
         name = normalize_name(name)
         if self.model_mismatch:
             raise ModelMismatchError("the database holds another model's embeddings; "
@@ -309,7 +318,7 @@ class Gallery:
             self.dim = vectors.shape[1]
             self._index = build_index(np.zeros((0, self.dim), np.float32), np.zeros(0, np.int64))
         now = time.time()
-        jpegs = [encode_jpeg(crop) for crop in crops]
+        jpegs = [encode_jpeg(crop) if keep_crops else b"" for crop in crops]
         flags = [True] * len(vectors) if in_template is None else [bool(f) for f in in_template]
         with self._lock:
             with self.db.transaction() as cur:

@@ -21,8 +21,10 @@ from ..config import DEFAULTS
 from .attendance import CheckIn
 from .errors import KioskError
 from .images import encode_jpeg
+from .live_liveness import LivenessGate, RejectCounter, TrackLiveness
+from .liveness import OFF
 from .matching import Match
-from .names import PENDING, UNKNOWN
+from .names import NOT_LIVE, PENDING, UNKNOWN
 from .recognizer import Face, FaceEngine
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,7 @@ class Track:
     """Attendance (check-in or visitor count) already handled for this track."""
     ever_known: bool = False
     """Once recognised, a track is never also counted as an unknown visitor."""
+    liveness: TrackLiveness = field(default_factory=TrackLiveness)
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -52,15 +55,15 @@ class Track:
 
     @property
     def known(self) -> bool:
-        return self.label not in (None, UNKNOWN)
+        return self.label not in (None, UNKNOWN, NOT_LIVE)
 
     @property
     def text(self) -> str:
         """What the window draws above the box."""
         if self.label is None:
             return PENDING
-        if self.label == UNKNOWN:
-            return UNKNOWN
+        if self.label in (UNKNOWN, NOT_LIVE):
+            return self.label
         return f"{self.label} {self.match.similarity:.2f}" if self.match else self.label
 
 
@@ -70,8 +73,10 @@ class FrameResult:
     """Faces visible in this frame, largest first."""
     checkins: list[CheckIn]
     timings: dict[str, float]
-    """Milliseconds per stage: detect, embed, search, total."""
+    """Milliseconds per stage: detect, embed, search, liveness, total."""
     embedded: int
+    rejected: int = 0
+    """Faces judged not live since the kiosk started."""
 
 
 def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
@@ -90,8 +95,13 @@ class LiveRecognizer:
                  track_iou: float = DEFAULTS.track_iou,
                  max_missed: int = DEFAULTS.track_max_missed,
                  detect_max_side: int = DEFAULTS.live_detect_max_side,
-                 record_attendance: bool = True) -> None:
+                 record_attendance: bool = True, liveness: str = OFF,
+                 rejected: RejectCounter | None = None) -> None:
         self.engine = engine
+        self.gate = LivenessGate(engine, liveness, rejected)
+        """Passive check and/or head-turn challenge for faces about to be labelled."""
+        self.score_subject = False
+        """Registration: score the largest face's liveness on every frame (its samples)."""
         self.confirm_frames = max(1, confirm_frames)
         self.recheck_seconds = recheck_seconds
         self.track_iou = track_iou
@@ -99,6 +109,7 @@ class LiveRecognizer:
         self.detect_max_side = detect_max_side
         self.record_attendance = record_attendance
         self.tracks: list[Track] = []
+        self._live_ms = 0.0
         self._ids = itertools.count(1)
 
     @classmethod
@@ -106,7 +117,8 @@ class LiveRecognizer:
         s = engine.settings
         options: dict[str, Any] = dict(confirm_frames=s.confirm_frames, recheck_seconds=s.recheck_seconds,
                        track_iou=s.track_iou, max_missed=s.track_max_missed,
-                       detect_max_side=s.live_detect_max_side)
+                       detect_max_side=s.live_detect_max_side,
+                       liveness=engine.checkin_liveness)
         options.update(overrides)
         return cls(engine, **options)
 
@@ -120,11 +132,22 @@ class LiveRecognizer:
         faces = self.engine.live_faces(rgb, max_side=self.detect_max_side)
         detected = time.perf_counter()
         visible = self._associate(faces, now)
-
-        due = [t for t in visible if len(t.votes) < self.confirm_frames or len(set(t.votes)) > 1
-               or now - t.last_embedded >= self.recheck_seconds]
+        self._live_ms = 0.0
         checkins: list[CheckIn] = []
+        for track in visible:  # running challenges see every frame
+            challenge = track.liveness.challenge
+            if challenge is not None and track.liveness.challenge_running:
+                challenge.feed(track.face.detection, now)
+                if not track.liveness.challenge_running:
+                    self._settle(track, rgb, now, checkins)
+        if self.score_subject and visible:
+            self._score(visible[0], rgb)
+
+        due = [t for t in visible if t.label != NOT_LIVE and not t.liveness.challenge_running
+               and (len(t.votes) < self.confirm_frames or len(set(t.votes)) > 1
+                    or now - t.last_embedded >= self.recheck_seconds)]
         if due:  # usually empty: tracked faces are labelled and not yet due a re-check
+            before = time.perf_counter()
             vectors = self.engine.embed([t.face.crop for t in due])
             embedded = time.perf_counter()
             matches = self.engine.match(vectors)
@@ -133,17 +156,33 @@ class LiveRecognizer:
                 track.match = match
                 track.last_embedded = now
                 track.votes.append(match.name)
-                self._confirm(track, now)
-                if track.label is not None and (match.name or UNKNOWN) == track.label:
-                    checkin = self._attend(track)
-                    if checkin:
-                        checkins.append(checkin)
+                self._settle(track, rgb, now, checkins)
         else:
-            embedded = searched = time.perf_counter()
+            before = embedded = searched = time.perf_counter()
         finished = time.perf_counter()
-        timings = {"detect": (detected - started) * 1000, "embed": (embedded - detected) * 1000,
-                   "search": (searched - embedded) * 1000, "total": (finished - started) * 1000}
-        return FrameResult(visible, checkins, timings, len(due))
+        timings = {"detect": (detected - started) * 1000, "embed": (embedded - before) * 1000,
+                   "search": (searched - embedded) * 1000, "liveness": self._live_ms,
+                   "total": (finished - started) * 1000}
+        return FrameResult(visible, checkins, timings, len(due), self.rejected)
+
+    @property
+    def rejected(self) -> int:
+        """Faces judged not live since this recogniser started."""
+        return self.gate.counter.count
+
+    def _settle(self, track: Track, rgb: np.ndarray, now: float, checkins: list) -> None:
+        """Confirm the label (after the liveness gate) and record attendance if due."""
+        self._confirm(track, rgb, now)
+        if track.label is not None and track.label != NOT_LIVE and track.match and \
+                (track.match.name or UNKNOWN) == track.label:
+            checkin = self._attend(track)
+            if checkin:
+                checkins.append(checkin)
+
+    def _score(self, track: Track, rgb: np.ndarray) -> None:
+        started = time.perf_counter()
+        track.liveness.verdict = self.engine.check_liveness(rgb, [track.box])[0]
+        self._live_ms += (time.perf_counter() - started) * 1000
 
     # ---------------------------------------------------------------- internals
     def _associate(self, faces: list[Face], now: float) -> list[Track]:
@@ -176,12 +215,22 @@ class LiveRecognizer:
         visible.sort(key=lambda t: t.face.detection.area, reverse=True)
         return visible
 
-    def _confirm(self, track: Track, now: float) -> None:
-        """Change the label only when the last ``confirm_frames`` decisions agree."""
+    def _confirm(self, track: Track, rgb: np.ndarray, now: float) -> None:
+        """Change the label only when the last ``confirm_frames`` decisions agree, and
+        the face passed the liveness gate (checked once per track, on this frame)."""
         if len(track.votes) < self.confirm_frames or len(set(track.votes)) != 1:
             return
         label = track.votes[0] or UNKNOWN
-        if label != track.label:
+        if label != track.label and track.label != NOT_LIVE:
+            started = time.perf_counter()
+            admitted = self.gate.admit(track.liveness, track.id, rgb, track.box,
+                                       named=label != UNKNOWN)
+            self._live_ms += (time.perf_counter() - started) * 1000
+            if admitted is None:  # a head-turn challenge is running: still pending
+                return
+            if not admitted:
+                track.label, track.labelled_at, track.counted = NOT_LIVE, now, True
+                return
             if track.known:
                 track.counted = False  # a person seen as someone else may check in again
             track.label = label

@@ -17,7 +17,9 @@ UNKNOWN = "Unknown"
 visitor (or a visitor as that person)."""
 PENDING = "..."
 """The label of a face whose name is not confirmed yet."""
-RESERVED_LABELS = (UNKNOWN, PENDING)
+NOT_LIVE = "Not live"
+"""The label of a face the liveness check judged a photo or screen; no check-in."""
+RESERVED_LABELS = (UNKNOWN, PENDING, NOT_LIVE)
 
 ALLOWED_FORMAT = {"\u200c", "\u200d"}
 """Zero-width non-joiner and joiner: invisible, but needed to spell names in Persian, Indic

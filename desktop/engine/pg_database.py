@@ -28,14 +28,12 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from .errors import DatabaseError
+from .errors import DatabaseError, StoreOfflineError
 from .pg_schema import NOTIFY_CHANNEL, WRITE_LOCK, migrate, to_postgres
 
 log = logging.getLogger(__name__)
 
-
-class StoreOfflineError(DatabaseError):
-    """The shared database cannot be reached right now."""
+__all__ = ["PgDatabase", "StoreOfflineError", "is_postgres_url", "redact"]
 
 
 def is_postgres_url(target: object) -> bool:
@@ -46,6 +44,12 @@ def redact(url: str) -> str:
     """host:port/dbname, never the password."""
     parts = urlsplit(url)
     return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path or '/'}"
+
+
+VACUUM_TABLES = ("samples", "people", "checkins", "presence")
+"""Where a deleted person's bytes were: embeddings and crops, name, check-in snapshots."""
+VACUUM_LOCK_WAIT_S = 2.0
+VACUUM_RETRY_SECONDS = 10.0
 
 
 class PgDatabase:
@@ -61,17 +65,20 @@ class PgDatabase:
         self.poll_seconds = poll_seconds
         self.connect_timeout = connect_timeout
         self._meta: dict[str, str] = {}
+        self.checkpoint_pending = False
+        """A VACUUM after a deletion could not complete yet (retried by refresh)."""
+        self._vacuumed_at = 0.0
         self._version = 0
         self._state = threading.Lock()
         self._local = threading.local()
         self._online = threading.Event()
         self._closing = threading.Event()
         self._wake = threading.Event()
-        self._tick_callbacks: list[Callable[[], None]] = []
-        conninfo = {"connect_timeout": max(1, int(round(connect_timeout))),
-                    "application_name": "face-kiosk"}
+        self._tick_callbacks: list[Callable[[], object]] = []
+        self._pool_size = pool_size
         try:
-            with psycopg.connect(url, autocommit=True, **conninfo) as conn:
+            with psycopg.connect(url, autocommit=True, connect_timeout=self._timeout_s,
+                                 application_name="face-kiosk") as conn:
                 found, now = migrate(conn)
                 if found != now:
                     log.info("Shared database schema upgraded from v%d to v%d", found, now)
@@ -81,20 +88,28 @@ class PgDatabase:
                                     f"{_first_line(exc)}") from None
         except psycopg.Error as exc:
             raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
-        self._pool_options = dict(min_size=1, max_size=pool_size, kwargs=conninfo,
-                                  check=ConnectionPool.check_connection, name="face-kiosk")
-        self._pool = ConnectionPool(url, open=True, **self._pool_options)
+        self._pool = self._new_pool()
         self._online.set()
         self._listener = threading.Thread(target=self._listen, name="store-listener",
                                           daemon=True)
         self._listener.start()
+
+    @property
+    def _timeout_s(self) -> int:
+        return max(1, int(round(self.connect_timeout)))
+
+    def _new_pool(self) -> ConnectionPool:
+        return ConnectionPool(self.url, open=True, min_size=1, max_size=self._pool_size,
+                              kwargs={"connect_timeout": self._timeout_s,
+                                      "application_name": "face-kiosk"},
+                              check=ConnectionPool.check_connection, name="face-kiosk")
 
     # ------------------------------------------------------------------ state
     @property
     def online(self) -> bool:
         return self._online.is_set()
 
-    def on_tick(self, callback: Callable[[], None]) -> None:
+    def on_tick(self, callback: Callable[[], object]) -> None:
         self._tick_callbacks.append(callback)
 
     def _offline(self, exc: BaseException) -> StoreOfflineError:
@@ -164,11 +179,33 @@ class PgDatabase:
         """From the in-memory copy of ``meta``: no round trip, and it works offline."""
         return self._meta.get(key, default)
 
-    checkpoint_pending = False
-    """SQLite's WAL retry flag; PostgreSQL has no WAL file of ours to fold."""
-
     def checkpoint(self) -> bool:
-        """Deleted rows are reclaimed by autovacuum; nothing to fold here."""
+        """After a deletion: rewrite the tables that held the person (``VACUUM FULL``), so
+        their embeddings, crops and name leave the table files now, not at some later
+        autovacuum. A plain VACUUM is not enough: it frees the TOAST chunks that hold the
+        crops but leaves their bytes in place until reused. Cheap at kiosk sizes; the lock
+        wait is bounded, and a failed run is retried (``checkpoint_pending``) by the
+        gallery's refresh at most every ``VACUUM_RETRY_SECONDS``."""
+        now = time.monotonic()
+        if self.checkpoint_pending and now - self._vacuumed_at < VACUUM_RETRY_SECONDS:
+            return False
+        self._vacuumed_at = now
+        try:
+            with self._connection() as conn:
+                conn.autocommit = True  # VACUUM cannot run inside a transaction
+                try:
+                    conn.execute(f"SET lock_timeout = {int(VACUUM_LOCK_WAIT_S * 1000)}")
+                    conn.execute(f"VACUUM FULL {', '.join(VACUUM_TABLES)}")
+                finally:
+                    conn.execute("RESET lock_timeout")
+                    conn.autocommit = False
+        except DatabaseError as exc:
+            if not self.checkpoint_pending:
+                log.warning("VACUUM after a deletion did not complete (%s); retrying",
+                            _first_line(exc))
+            self.checkpoint_pending = True
+            return False
+        self.checkpoint_pending = False
         return True
 
     def close(self) -> None:
@@ -220,7 +257,7 @@ class PgDatabase:
     def _renew_pool(self) -> None:
         """A fresh pool after an outage: the old one would wait out its reconnection
         back-off (seconds to minutes) before handing out a connection again."""
-        old, self._pool = self._pool, ConnectionPool(self.url, open=True, **self._pool_options)
+        old, self._pool = self._pool, self._new_pool()
         old.close(timeout=1.0)
 
     def _serve(self, conn: psycopg.Connection) -> None:

@@ -101,7 +101,39 @@ _V3 = """
 ALTER TABLE samples ADD COLUMN in_template INTEGER NOT NULL DEFAULT 1;
 """
 
-MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3}
+# v4: the privacy tables of issue 14 (audit.py, consent.py), as in the SQLite file: an
+# append-only, hash-chained audit trail (ids written by audit.append, under WRITE_LOCK)
+# and one consent row per person, removed with the person.
+_V4 = """
+CREATE TABLE audit (
+    id        BIGINT PRIMARY KEY,
+    ts        DOUBLE PRECISION NOT NULL,
+    action    TEXT NOT NULL,
+    subject   BIGINT,
+    actor     TEXT NOT NULL,
+    detail    TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash      TEXT NOT NULL
+);
+CREATE INDEX audit_subject ON audit(subject);
+CREATE FUNCTION face_kiosk_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the audit trail is append-only';
+END $$;
+CREATE TRIGGER audit_no_change BEFORE UPDATE OR DELETE ON audit
+    FOR EACH ROW EXECUTE FUNCTION face_kiosk_audit_append_only();
+CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit
+    FOR EACH STATEMENT EXECUTE FUNCTION face_kiosk_audit_append_only();
+CREATE TABLE consent (
+    person_id    BIGINT PRIMARY KEY REFERENCES people(id) ON DELETE CASCADE,
+    given_by     TEXT NOT NULL,
+    given_at     DOUBLE PRECISION NOT NULL,
+    text         TEXT NOT NULL,
+    recorded_via TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _V1, 2: _V2, 3: _V3, 4: _V4}
 SCHEMA_VERSION = max(MIGRATIONS)
 _MIGRATION_LOCK = 0x66616365  # advisory lock: two kiosks starting together migrate once
 WRITE_LOCK = 0x6B696F73

@@ -20,6 +20,7 @@ from typing import Any, Protocol
 
 from .feed import Feed, Frame, LatestFrame, SourceStatus
 from .live import LiveRecognizer, Track
+from .live_liveness import RejectCounter
 from .recognition import Recognition
 from .recognizer import FaceEngine
 
@@ -129,6 +130,9 @@ class LivePipeline:
         self.record_attendance = record_attendance
         self.live_options = live_options
         """Overrides of the LiveRecognizer's settings (the benchmark's tuning rows)."""
+        self.rejected = RejectCounter()
+        """Faces judged not live (liveness), across recogniser rebuilds."""
+        self._score_subject = threading.Event()
         self.slot = LatestFrame()
         self.listeners: list[PipelineListener] = []
         self.source_spec = ""
@@ -180,6 +184,14 @@ class LivePipeline:
         """False for a result of a frame captured before the last reset or source change."""
         return recognition.frame_seq > self._stale_before
 
+    def score_subject(self, on: bool) -> None:
+        """While registering: score the largest face's liveness on every recognised frame
+        (TrackView.liveness), so each captured sample has its own passive verdict."""
+        if on:
+            self._score_subject.set()
+        else:
+            self._score_subject.clear()
+
     def latest_frame(self) -> Frame | None:
         return self.slot.latest()
 
@@ -201,7 +213,7 @@ class LivePipeline:
     # ---------------------------------------------------------------- recognition thread
     def _recognizer(self) -> LiveRecognizer:
         return LiveRecognizer.from_settings(self.engine, record_attendance=self.record_attendance,
-                                            **self.live_options)
+                                            rejected=self.rejected, **self.live_options)
 
     @property
     def active(self) -> bool:
@@ -233,6 +245,7 @@ class LivePipeline:
                     listener.on_activity(active)
             if not wanted:
                 continue
+            live.score_subject = self._score_subject.is_set()
             try:
                 recognition = Recognition.of(frame, live.process(frame.rgb, now=frame.ts))
             except Exception as exc:  # keep the front end alive; say what went wrong

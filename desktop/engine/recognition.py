@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from .attendance import CheckIn
 from .feed import Frame
 from .live import FrameResult, Track
+from .live_liveness import ChallengeView, challenge_view
+from .liveness import LivenessVerdict
 from .matching import Match
 from .recognizer import Face
 
@@ -33,6 +35,11 @@ class TrackView:
     """The label was confirmed (or changed) on this very frame."""
     fresh_match: Match | None = None
     """The decision made on this very frame; None if the face was not re-embedded."""
+    liveness: LivenessVerdict | None = None
+    """The track's passive verdict, if it was scored (cached: once per track, or on
+    every frame while registering)."""
+    challenge: ChallengeView | None = None
+    """The head-turn challenge asked of this face, if any (running or just ended)."""
 
     @classmethod
     def of(cls, track: Track, now: float) -> TrackView:
@@ -41,7 +48,22 @@ class TrackView:
         return cls(track.id, track.box, track.text, track.label, track.known,
                    track.match.similarity if track.match else None, track.face, latency,
                    track.labelled_at == now,
-                   track.match if track.last_embedded == now else None)
+                   track.match if track.last_embedded == now else None,
+                   track.liveness.verdict, _challenge(track, now))
+
+
+OUTCOME_SECONDS = 2.0
+"""How long the outcome of a check-in challenge stays on screen."""
+
+
+def _challenge(track: Track, now: float) -> ChallengeView | None:
+    """The track's challenge while it runs, and its outcome for a moment after."""
+    challenge = track.liveness.challenge
+    if challenge is None:
+        return None
+    view = challenge_view(challenge)
+    recent = track.labelled_at is not None and now - track.labelled_at <= OUTCOME_SECONDS
+    return view if view.running or recent else None
 
 
 @dataclass(frozen=True)
@@ -56,6 +78,8 @@ class Recognition:
     embedded: int
     finished: float
     """time.monotonic() when the result was ready."""
+    rejected: int = 0
+    """Faces judged not live since the kiosk started (liveness)."""
 
     @classmethod
     def of(cls, frame: Frame, result: FrameResult) -> Recognition:
@@ -63,7 +87,7 @@ class Recognition:
         return cls(frame.seq, frame.ts, (width, height),
                    tuple(TrackView.of(t, frame.ts) for t in result.tracks),
                    tuple(result.checkins), dict(result.timings), result.embedded,
-                   time.monotonic())
+                   time.monotonic(), result.rejected)
 
     @property
     def latency_ms(self) -> float:

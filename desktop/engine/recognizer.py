@@ -16,8 +16,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from ..config import DEFAULTS, Settings
+from . import audit, privacy, retention
 from .alignment import sharpness
 from .checks import duplicate_vote, outlier_flags
+from .consent import Consent
 from .detection import Detection, FaceDetector, build_detector, detector_kind
 from .embedders import Embedder, load_embedder
 from .errors import DuplicateFaceError, FaceCountError, KioskError, LowQualityError
@@ -27,7 +29,7 @@ from .liveness import LivenessVerdict, check_mode, judge, live_json, uses_passiv
 from .matching import Match, decide, default_threshold, model_defaults
 from .names import normalize_name
 from .quality import quality_problem
-from .store import open_attendance, open_store
+from .store import StoreStatus, open_attendance, open_store, store_status
 
 if TYPE_CHECKING:
     from .antispoof import AntiSpoof
@@ -165,22 +167,39 @@ class FaceEngine:
     """Detection, crops, embeddings, gallery and attendance behind one object."""
 
     def __init__(self, settings: Settings, models: Models | None = None, *,
-                 allow_model_mismatch: bool = False) -> None:
+                 allow_model_mismatch: bool = False, frontend: str = "engine") -> None:
         self.settings = settings
+        self.frontend = frontend
+        """'window', 'cli', 'http' or 'engine': the default actor in the audit trail."""
         self.models = models or Models(settings)
         self.detector: FaceDetector = self.models.detector
         """This engine's detector: the shared one until settings ask for another
         (``configure.reconfigure``); models stay shared between engines."""
         self.live_detector: FaceDetector = self.build_live_detector()
         """The live loop's (``Settings.live_detector``): often the same object."""
-        self.db = open_store(settings)  # SQLite file, or the shared PostgreSQL store
+        self.db = open_store(settings)  # SQLite file (SQLCipher with a key), or PostgreSQL
         self.gallery = Gallery(self.db, self.models.embedder.info,
                                allow_model_mismatch=allow_model_mismatch)
         self._claim_model_threshold()
         self.attendance = open_attendance(self.db, settings)
+        self._retention: retention.RetentionTimer | None = None
+        privacy.on_open(self)
+
+    def store_status(self) -> StoreStatus:
+        """Online or not, and how many check-ins wait on this kiosk (shared store)."""
+        return store_status(self.db, self.attendance)
 
     def close(self) -> None:
-        self.db.close()
+        if self._retention:
+            self._retention.stop()
+        self.db.close()  # first: a shared store's listener flushes the outbox until then
+        self.attendance.close()
+
+    def start_retention(self) -> None:
+        """For the window and the HTTP service: retention now and every few hours."""
+        if self._retention is None:
+            self._retention = retention.RetentionTimer(
+                lambda: retention.run_once(self), self.settings.retention_interval_hours).start()
 
     # ------------------------------------------------------------ thresholds
     def _claim_model_threshold(self) -> None:
@@ -320,11 +339,13 @@ class FaceEngine:
 
     # ------------------------------------------------------------ enrollment
     def enroll(self, name: str, images: list[tuple[str, np.ndarray]], *,
-               force: bool = False, strict: bool = True) -> EnrollReport:
+               force: bool = False, strict: bool = True, consent: Consent | None = None,
+               actor: str | None = None) -> EnrollReport:
         """Enroll the subject face of each (source, image); photos without exactly one
         subject, or below the quality gate, are skipped with the reason. Raises if nothing
-        usable remains. ``strict``/``force``: see ``add_crops``."""
+        usable remains. ``strict``/``force``/``consent``: see ``add_crops``."""
         name = normalize_name(name)
+        privacy.check_consent(self, name, consent)
         crops, sources, skipped = [], [], []
         for source, rgb in images:
             try:
@@ -335,29 +356,36 @@ class FaceEngine:
         if not crops:
             reasons = "; ".join(f"{s}: {r}" for s, r in skipped)
             raise FaceCountError(f"nothing to enroll for {name}: {reasons}")
-        report = self.add_crops(name, crops, sources, force=force, strict=strict)
+        report = self.add_crops(name, crops, sources, force=force, strict=strict,
+                                consent=consent, actor=actor)
         report.skipped = skipped
         return report
 
     def enroll_crops(self, name: str, crops: list[np.ndarray], sources: list[str], *,
-                     force: bool = False) -> Person:
+                     force: bool = False, consent: Consent | None = None,
+                     actor: str | None = None) -> Person:
         """Store ready-made crops (the camera's) as samples of ``name``; refuses a probable
         duplicate unless ``force`` (the window asks, then forces)."""
-        report = self.add_crops(name, crops, sources, force=force, strict=True)
+        report = self.add_crops(name, crops, sources, force=force, strict=True,
+                                consent=consent, actor=actor)
         assert report.person is not None
         return report.person
 
     def add_crops(self, name: str, crops: list[np.ndarray], sources: list[str], *,
-                  force: bool = False, strict: bool = True) -> EnrollReport:
+                  force: bool = False, strict: bool = True, consent: Consent | None = None,
+                  actor: str | None = None) -> EnrollReport:
         """Store crops as samples of ``name`` and say what looked wrong.
 
         A probable duplicate (most faces match another person's template at the strict
         duplicate threshold) raises DuplicateFaceError when ``strict`` and not ``force``;
         otherwise the person is enrolled and the report carries the warning: a labelled
         photo says who it is. Samples far from the person's others are flagged as probable
-        wrong photos and kept out of the template, unless ``force``.
+        wrong photos and kept out of the template, unless ``force``. Without ``consent``
+        when ``require_consent`` applies (and none is on record) nothing is processed;
+        the consent and the audit row are stored with ``actor`` (default: the front end).
         """
         name = normalize_name(name)
+        privacy.check_consent(self, name, consent)
         vectors = self.embed(crops)
         report = EnrollReport(None, len(crops))
         duplicate = self.check_duplicate(name, vectors, force=force or not strict)
@@ -371,7 +399,10 @@ class FaceEngine:
                 f"{source} looks unlike the other photos of {name!r}: probably someone else"
                 + ("; enrolled anyway (forced)" if force else "; kept out of the template"))
         in_template = [True] * len(vectors) if force else [not f for f in flags]
-        report.person = self.gallery.add_samples(name, vectors, crops, sources, in_template)
+        report.person = self.gallery.add_samples(name, vectors, crops, sources, in_template,
+                                                 keep_crops=self.settings.keep_face_crops)
+        privacy.after_enroll(self, report.person, len(crops), consent, actor,
+                             forced=force)
         return report
 
     def check_duplicate(self, name: str, vectors: np.ndarray, *,
@@ -393,14 +424,30 @@ class FaceEngine:
         log.warning("Enrolling despite a probable duplicate (similarity %.2f)", vote.similarity)
         return message
 
-    def delete(self, name: str, keep_attendance: bool | None = None) -> DeleteReport:
+    def delete(self, name: str, keep_attendance: bool | None = None, *,
+               actor: str | None = None, reason: str | None = None) -> DeleteReport:
         keep = (not self.settings.delete_attendance_with_person if keep_attendance is None
                 else keep_attendance)
-        return self.gallery.delete_person(name, keep_attendance=keep)
+        pid = self.gallery.person(name).id
+        report = self.gallery.delete_person(name, keep_attendance=keep)
+        audit.record(self.db, "delete", actor or self.frontend, pid, samples=report.samples,
+                     checkins=report.checkins, kept_attendance=keep, reason=reason)
+        return report
+
+    def rename(self, old: str, new: str, *, actor: str | None = None) -> Person:
+        person = self.gallery.rename(old, new)
+        audit.record(self.db, "rename", actor or self.frontend, person.id)  # no names
+        return person
+
+    def export_person(self, name: str, out, *, actor: str | None = None) -> dict[str, int]:
+        """Subject access request: a zip of everything held about ``name``."""
+        from .subject_export import export_person
+        return export_person(self, name, out, actor or self.frontend)
 
     def reembed(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Re-embed every stored crop with the loaded model (after changing weights)."""
         rows = self.gallery.crops()
+        privacy.check_reembed_possible(rows)
         vectors: dict[int, np.ndarray] = {}
         for start in range(0, len(rows), 64):
             chunk = rows[start:start + 64]
@@ -411,4 +458,6 @@ class FaceEngine:
         if not rows and not self.gallery.model_mismatch:
             raise KioskError("nothing to re-embed")
         self.gallery.replace_embeddings(vectors)
+        audit.record(self.db, "reembed", self.frontend, samples=len(rows),
+                     model=self.gallery.model.name)
         return len(rows)

@@ -12,14 +12,17 @@ import threading
 import time
 
 from .attendance import Attendance, CheckIn
+from .errors import StoreOfflineError
 from .outbox import Entry, Outbox
-from .pg_database import PgDatabase, StoreOfflineError
+from .pg_database import PgDatabase
 
 log = logging.getLogger(__name__)
 
 
 class SharedAttendance(Attendance):
     """``Attendance`` whose writes carry idempotency keys and fall back to an outbox."""
+
+    db: PgDatabase
 
     def __init__(self, db: PgDatabase, outbox: Outbox, **kwargs) -> None:
         self.outbox = outbox
@@ -34,6 +37,10 @@ class SharedAttendance(Attendance):
     def queued(self) -> int:
         """Check-ins and visitors waiting on this kiosk for the store."""
         return len(self.outbox)
+
+    def close(self) -> None:
+        """After the store is closed (its listener no longer flushes): the outbox file."""
+        self.outbox.close()
 
     def record_sighting(self, name: str, similarity: float, ts: float | None = None,
                         snapshot: bytes | None = None) -> CheckIn | None:

@@ -6,12 +6,33 @@ from __future__ import annotations
 
 import socket
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
 from ..config import Settings
 from .attendance import Attendance
 from .database import Database
+
+if TYPE_CHECKING:  # psycopg is imported only when a PostgreSQL URL is configured
+    from .pg_database import PgDatabase
+
+
+class Rows(Protocol):
+    """What a statement run in a transaction returns (sqlite3's cursor, or its stand-in)."""
+    @property
+    def rowcount(self) -> int: ...
+    @property
+    def lastrowid(self) -> int | None: ...
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+class Cursor(Protocol):
+    """The cursor a write transaction hands out, in the engine's (SQLite) dialect."""
+    def execute(self, sql: str, params: tuple = ()) -> Rows: ...
+    def executemany(self, sql: str, rows: list[tuple]) -> Rows: ...
+    def set_meta(self, key: str, value: object) -> None: ...
 
 
 class Store(Protocol):
@@ -19,7 +40,7 @@ class Store(Protocol):
     path: Path
     """Its folder holds this kiosk's derived Faiss index."""
 
-    def transaction(self) -> AbstractContextManager: ...
+    def transaction(self) -> AbstractContextManager[Cursor]: ...
     def query(self, sql: str, params: tuple = ()) -> list[tuple]: ...
     def get_meta(self, key: str, default: str | None = None) -> str | None: ...
     def data_version(self) -> int: ...
@@ -28,13 +49,28 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-def is_shared(db: object) -> bool:
+def is_shared(db: object) -> TypeGuard[PgDatabase]:
     return hasattr(db, "on_tick")
 
 
 def store_online(db: object) -> bool:
     """For a status bar: False while the shared store is unreachable (SQLite: always True)."""
     return bool(getattr(db, "online", True))
+
+
+@dataclass(frozen=True)
+class StoreStatus:
+    """For a status bar: which store, whether it answers, what waits for it here."""
+    shared: bool
+    online: bool
+    queued: int
+    """Sightings and visitor counts in this kiosk's outbox (0 on SQLite)."""
+    label: str
+
+
+def store_status(db: Store, attendance: Attendance) -> StoreStatus:
+    return StoreStatus(is_shared(db), store_online(db), int(getattr(attendance, "queued", 0)),
+                       describe(db))
 
 
 def kiosk_name(settings: Settings) -> str:
@@ -46,12 +82,12 @@ def open_store(settings: Settings) -> Store:
         from .pg_database import PgDatabase
         return PgDatabase(settings.db_url, settings.db_dir,
                           poll_seconds=settings.store_poll_seconds)
-    return Database(settings.db_path)
+    return Database(settings.db_path, key=settings.db_key)  # SQLCipher when a key is set
 
 
 def open_attendance(db: Store, settings: Settings) -> Attendance:
     """Attendance over ``db``; on a shared store with the local outbox behind it."""
-    options = dict(cooldown_minutes=settings.cooldown_minutes,
+    options: dict[str, Any] = dict(cooldown_minutes=settings.cooldown_minutes,
                    retention_days=settings.retention_days,
                    store_checkin_snapshots=settings.store_checkin_snapshots,
                    store_visitor_snapshots=settings.store_visitor_snapshots,
@@ -68,5 +104,5 @@ def describe(db: object) -> str:
     return getattr(db, "label", None) or str(getattr(db, "path", db))
 
 
-__all__ = ["Store", "open_store", "open_attendance", "store_online",
-                          "kiosk_name", "describe", "is_shared"]
+__all__ = ["Store", "Cursor", "Rows", "open_store", "open_attendance", "store_online",
+           "kiosk_name", "describe", "is_shared", "StoreStatus", "store_status"]

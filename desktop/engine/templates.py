@@ -26,14 +26,14 @@ class Templates:
     """Per-person sums of sample vectors (in-template and all), searchable by cosine."""
 
     def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
         self._sums: dict[int, np.ndarray] = {}
         self._counts: dict[int, int] = {}
         self._all_sums: dict[int, np.ndarray] = {}
         self._matrix: np.ndarray | None = None
         self._pids: np.ndarray = np.zeros(0, np.int64)
-
-    def clear(self) -> None:
-        self.__init__()
 
     def add(self, pid: int, vectors: np.ndarray, in_template: np.ndarray | list[bool]) -> None:
         vectors = np.asarray(vectors, np.float32)
@@ -54,6 +54,9 @@ class Templates:
     def template(self, pid: int) -> np.ndarray | None:
         if pid not in self._all_sums:
             return None
+        return self._template(pid)
+
+    def _template(self, pid: int) -> np.ndarray:
         total = self._sums[pid] if self._counts.get(pid) else self._all_sums[pid]
         return normalise(total)
 
@@ -63,7 +66,7 @@ class Templates:
     def _build(self) -> None:
         self._pids = np.array(sorted(self._all_sums), np.int64)
         if len(self._pids):
-            self._matrix = np.stack([self.template(int(p)) for p in self._pids]).astype(np.float32)
+            self._matrix = np.stack([self._template(int(p)) for p in self._pids]).astype(np.float32)
         else:
             self._matrix = np.zeros((0, 0), np.float32)
 
@@ -75,6 +78,7 @@ class Templates:
         """
         if self._matrix is None:
             self._build()
+        assert self._matrix is not None
         if not len(self._pids) or not len(vectors):
             return [[] for _ in range(len(vectors))]
         sims = np.asarray(vectors, np.float32) @ self._matrix.T

@@ -6,16 +6,19 @@ import time
 from pathlib import Path
 
 from .attendance import day_of, parse_day
+from .consent import Consent
 from .errors import ImageError, KioskError
 from .images import load_image
 from .recognizer import EnrollReport, FaceEngine
 
 
 def enroll_files(engine: FaceEngine, name: str, paths: list[str] | list[Path], *,
-                 force: bool = False, strict: bool = True) -> EnrollReport:
+                 force: bool = False, strict: bool = True, consent: Consent | None = None,
+                 actor: str | None = None) -> EnrollReport:
     """Enroll the subject face of each photo file. Unreadable files and photos without one
     subject are skipped, each with its reason in ``report.skipped``; raises if none is
-    usable (a FaceCountError or DuplicateFaceError from the engine, or a KioskError)."""
+    usable (a FaceCountError or DuplicateFaceError from the engine, or a KioskError), or
+    when consent is required and not given (ConsentRequiredError)."""
     images, unreadable = [], []
     for path in paths:
         try:
@@ -25,7 +28,8 @@ def enroll_files(engine: FaceEngine, name: str, paths: list[str] | list[Path], *
     if not images:
         raise KioskError(f"no readable photo to enroll for {name}: "
                          + "; ".join(reason for _, reason in unreadable))
-    report = engine.enroll(name, images, force=force, strict=strict)
+    report = engine.enroll(name, images, force=force, strict=strict, consent=consent,
+                           actor=actor)
     report.skipped[:0] = unreadable
     return report
 

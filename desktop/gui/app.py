@@ -14,9 +14,10 @@ from typing import Any
 from PyQt5 import sip
 from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QColor, QFont, QPainter, QPixmap
-from PyQt5.QtWidgets import QApplication, QMessageBox, QSplashScreen
+from PyQt5.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QSplashScreen
 
 from ..config import Settings
+from ..engine.crypto_db import is_encrypted
 from ..engine.errors import KioskError
 from ..engine.recognizer import FaceEngine, Models
 from .main_window import MainWindow
@@ -67,6 +68,19 @@ def startup_error(exc: BaseException, settings: Settings) -> QMessageBox:
     return box
 
 
+def ask_key(settings: Settings) -> bool:
+    """An encrypted database and no key from $FACE_KIOSK_KEY or --key-file: ask for it.
+    False if the user cancels. A wrong key is reported by the engine like any start-up
+    problem (one message, nothing changed)."""
+    if settings.db_key or not is_encrypted(settings.db_path):
+        return True
+    key, ok = QInputDialog.getText(None, APP_NAME, f"{settings.db_path} is encrypted.\n"
+                                   "Key:", QLineEdit.Password)
+    if ok and key:
+        settings.db_key = key
+    return bool(ok and key)
+
+
 def _log_uncaught(kind, value, tb) -> None:
     """PyQt aborts on an exception escaping a slot; log it and keep the kiosk running."""
     log.error("Uncaught exception:\n%s", "".join(traceback.format_exception(kind, value, tb)))
@@ -88,6 +102,8 @@ def run_app(settings: Settings, *, engine: FaceEngine | None = None,
         window.show()
         return app.exec_()
 
+    if not ask_key(settings):
+        return 1
     state: dict[str, object] = {}
     splash = splash_screen("Loading the face models...")
     splash.show()
@@ -97,6 +113,7 @@ def run_app(settings: Settings, *, engine: FaceEngine | None = None,
         log.info("Engine ready: %d people, model %s on %s (models loaded in %.1f s)",
                  new_engine.gallery.size, new_engine.models.embedder.info.name,
                  new_engine.models.embedder.device, new_engine.models.load_seconds)
+        new_engine.start_retention()  # now and every retention_interval_hours
         window = MainWindow(new_engine, owns_engine=True)
         window.setAttribute(Qt.WA_DeleteOnClose)
         state["window"] = window
@@ -111,7 +128,7 @@ def run_app(settings: Settings, *, engine: FaceEngine | None = None,
         box.show()
         splash.close()
 
-    loader.run(lambda: FaceEngine(settings, models), loaded, failed)
+    loader.run(lambda: FaceEngine(settings, models, frontend="window"), loaded, failed)
     code = app.exec_()
     loader.shutdown()
     last: Any = state.get("window")

@@ -20,6 +20,7 @@ from PyQt5.QtWidgets import (
 )
 
 from ..engine.attendance import DayRow
+from ..engine.errors import KioskError, StoreOfflineError
 from ..engine.recognizer import FaceEngine
 
 log = logging.getLogger(__name__)
@@ -98,8 +99,16 @@ class AttendancePanel(QWidget):
 
     def refresh(self) -> None:
         self._following_today = self.date.date() == qdate(dt.date.today())
-        self.rows = self.engine.attendance.day(self.day)
-        visitors = self.engine.attendance.visitors(self.day)
+        try:
+            rows = self.engine.attendance.day(self.day)
+            visitors = self.engine.attendance.visitors(self.day)
+        except KioskError as exc:  # the last list stays; the next refresh tries again
+            self.summary.setText(
+                "The shared store is offline: this list is not up to date; check-ins are "
+                "queued on this kiosk" if isinstance(exc, StoreOfflineError)
+                else f"Attendance cannot be read: {exc}")
+            return
+        self.rows = rows
         self.table.setRowCount(len(self.rows))
         for row, entry in enumerate(self.rows):
             for column, text in enumerate((entry.name, clock(entry.first_in),

@@ -15,6 +15,7 @@ from PyQt5 import sip
 from PyQt5.QtCore import QObject, Qt, pyqtSignal
 from PyQt5.QtWidgets import QProgressDialog, QWidget
 
+from ..engine.consent import Consent
 from ..engine.enrollment import FolderSummary, enroll_folder
 from ..engine.errors import DuplicateFaceError
 from ..engine.recognizer import EnrollReport, FaceEngine
@@ -80,14 +81,16 @@ class EnrollFlow(QObject):
         def cancelled(message: str) -> None:
             if not sip.isdeleted(dialog):
                 dialog.failed(message)
+        given = dialog.consent
         self._run_enroll(name, lambda force: self.engine.enroll_crops(name, crops, sources,
-                                                                      force=force),
+                                                                      force=force,
+                                                                      consent=given),
                          done, cancelled)
 
     # ---------------------------------------------------------------- photo files
-    def enroll_files(self, name: str, paths: list[str]) -> None:
+    def enroll_files(self, name: str, paths: list[str], consent: Consent | None = None) -> None:
         def job(force: bool) -> EnrollReport:
-            return enroll_files(self.engine, name, paths, force=force)
+            return enroll_files(self.engine, name, paths, force=force, consent=consent)
 
         def done(report: Any) -> None:
             assert report.person is not None  # enroll raises when nothing was enrolled

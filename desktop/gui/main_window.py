@@ -19,6 +19,7 @@ from PyQt5.QtWidgets import QMainWindow, QSplitter, QTabWidget
 from ..config import SettingsError
 from ..engine.configure import Applied, reconfigure
 from ..engine.pipeline import PipelineListener
+from ..engine.privacy import note_settings
 from ..engine.recognition import Recognition
 from ..engine.recognizer import FaceEngine
 from .attendance_panel import AttendancePanel
@@ -84,6 +85,7 @@ class MainWindow(QMainWindow):
         self.status.show_model(engine.models.embedder.info.name,
                                str(engine.models.embedder.device))
         self.status.show_people(engine.gallery.size)
+        self.status.show_store(engine.store_status())
 
         self.live = LiveBridge(engine, self, listeners)
         self.source = SourceControl(self.live, self.settings, self.video, self.status, self)
@@ -137,6 +139,7 @@ class MainWindow(QMainWindow):
 
     def _update_rates(self) -> None:
         self.status.show_rates(self.video.preview_rate.rate(), self.recognition_rate.rate())
+        self.status.show_store(self.engine.store_status())
 
     # ---------------------------------------------------------------- people
     def on_gallery_changed(self, message: str) -> None:
@@ -183,6 +186,8 @@ class MainWindow(QMainWindow):
     def _settings_applied(self, applied: Applied) -> None:
         try:
             self.settings.save(applied.values)
+            self.tasks.run(lambda: note_settings(self.engine, "window"), lambda _c: None,
+                           lambda exc: log.warning("Settings change not audited: %s", exc))
             self.status.message(f"Settings saved to {self.settings.db_dir / 'settings.json'}")
         except (OSError, SettingsError) as exc:
             show_error(self, "Could not save the settings", exc)

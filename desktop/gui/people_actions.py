@@ -7,6 +7,7 @@ from pathlib import Path
 from PyQt5.QtWidgets import QFileDialog, QTabWidget, QWidget
 
 from ..engine.recognizer import FaceEngine
+from .consent_dialog import ask_consent
 from .dialogs import ask, ask_text, show_error
 from .enroll_flow import EnrollFlow
 from .people_panel import PeoplePanel
@@ -33,8 +34,13 @@ class PeopleActions:
                                                 IMAGE_FILTER)
         if paths:
             ask_text(self.window, "Enroll from photos", f"Name of the person in these "
-                     f"{len(paths)} photo(s):", lambda name: self.enroll.enroll_files(name, paths),
+                     f"{len(paths)} photo(s):", lambda name: self._consent_then_enroll(name, paths),
                      text=Path(paths[0]).parent.name.replace("_", " "))
+
+    def _consent_then_enroll(self, name: str, paths: list[str]) -> None:
+        """Consent first (when required here): no photo is processed without it."""
+        ask_consent(self.window, self.engine, name,
+                    lambda given: self.enroll.enroll_files(name, paths, given))
 
     def enroll_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(
@@ -79,6 +85,6 @@ class PeopleActions:
     def _rename(self, old: str, new: str) -> None:
         if new == old:
             return
-        self.tasks.run(lambda: self.engine.gallery.rename(old, new),
+        self.tasks.run(lambda: self.engine.rename(old, new),
                        lambda person: self.changed(f"Renamed {old} to {person.name}"),
                        lambda exc: show_error(self.window, "Could not rename", exc))

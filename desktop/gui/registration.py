@@ -7,10 +7,14 @@ from collections.abc import Callable
 from PyQt5.QtCore import QObject
 from PyQt5.QtWidgets import QWidget
 
+from ..engine.consent import Consent
 from ..engine.errors import KioskError
+from ..engine.live_liveness import SubjectChallenge
+from ..engine.liveness import uses_challenge, uses_passive
 from ..engine.names import name_key, normalize_name
 from ..engine.recognition import Recognition
 from ..engine.recognizer import FaceEngine
+from .consent_dialog import ask_consent
 from .dialogs import ask, ask_text, inform
 from .enroll_flow import EnrollFlow
 from .register_dialog import RegisterDialog
@@ -79,13 +83,25 @@ class Registration(QObject):
             ask(self.window, "Already registered", f"{existing} is already registered. Add "
                 f"new pictures to {existing}?", "Add pictures",
                 on_yes=lambda _checked: self._start_quietly(existing))
-        else:
-            self.start(name)
+        else:  # consent first: no picture is taken of someone who did not agree
+            ask_consent(self.window, self.engine, name,
+                        lambda given: self._start_quietly(name, given))
 
-    def start(self, name: str) -> RegisterDialog:
-        """Open the capture dialog for ``name``."""
-        dialog = RegisterDialog(name, CaptureRules.from_settings(self.engine.settings),
-                                parent=self.window)
+    def start(self, name: str, consent: Consent | None = None) -> RegisterDialog:
+        """Open the capture dialog for ``name``, with the liveness checks the settings ask
+        for at registration (a head turn first; a passive score on every captured face);
+        ``consent`` is saved with the pictures."""
+        s = self.engine.settings
+        mode = s.liveness if s.liveness_at_registration else "off"
+        passive = uses_passive(mode)
+        challenge = SubjectChallenge(s, engine=self.engine) if uses_challenge(mode) else None
+        dialog = RegisterDialog(name, CaptureRules.from_settings(s), parent=self.window,
+                                challenge=challenge, passive=passive)
+        dialog.consent = consent
+        dialog.challenge_changed.connect(self.source.video.show_challenge)
+        pipeline = self.source.live.pipeline
+        pipeline.score_subject(passive)
+        dialog.finished.connect(lambda _result: pipeline.score_subject(False))
         dialog.captured.connect(lambda crops: self.enroll.save_registration(
             dialog, crops, f"camera: {self.source.description}"))
         dialog.finished.connect(lambda _result: self._closed(dialog))
@@ -93,8 +109,8 @@ class Registration(QObject):
         dialog.open()
         return dialog
 
-    def _start_quietly(self, name: str) -> None:
-        self.start(name)
+    def _start_quietly(self, name: str, consent: Consent | None = None) -> None:
+        self.start(name, consent)
 
     def _closed(self, dialog: RegisterDialog) -> None:
         if self.dialog is dialog:

@@ -5,6 +5,7 @@ from typing import Any
 
 from PyQt5.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
     QDoubleSpinBox,
@@ -19,9 +20,15 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from ..config import Settings
+from ..config import CHOICES, Settings
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
+LIVENESS_MODES = {
+    "off": "Off",
+    "passive": "Passive (photo and screen check)",
+    "challenge": "Head-turn challenge",
+    "both": "Both",
+}
 
 
 class SettingsDialog(QDialog):
@@ -66,6 +73,28 @@ class SettingsDialog(QDialog):
                                        suffix=" min", value=settings.cooldown_minutes)
         self.cooldown.setToolTip("A person is checked in again only after this long.")
 
+        self.liveness = QComboBox(objectName="settingsLiveness")
+        for mode in CHOICES["liveness"]:
+            self.liveness.addItem(LIVENESS_MODES[mode], mode)
+        self.liveness.setCurrentIndex(max(0, self.liveness.findData(settings.liveness)))
+        self.liveness.setToolTip("Refuse photos and screens held up to the camera (see the "
+                                 "README, 'Liveness', for what each mode stops and what not).")
+        self.liveness_threshold = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0,
+                                                 singleStep=0.05,
+                                                 value=settings.liveness_threshold)
+        self.liveness_threshold.setToolTip("Passive check: a face is live when its score "
+                                           "reaches this. Higher: more photos stopped, more "
+                                           "live people asked to step out and back in.")
+        self.liveness_at_checkin = QCheckBox("at check-in", checked=settings.liveness_at_checkin)
+        self.liveness_at_registration = QCheckBox(
+            "at registration", checked=settings.liveness_at_registration)
+        where = QHBoxLayout()
+        where.addWidget(self.liveness_at_checkin)
+        where.addWidget(self.liveness_at_registration)
+        where.addStretch(1)
+        self.liveness.currentIndexChanged.connect(self._liveness_mode)
+        self._liveness_mode()
+
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         form.addRow("Video source", source_row)
@@ -74,6 +103,9 @@ class SettingsDialog(QDialog):
         form.addRow("", self.use_database_threshold)
         form.addRow("Smallest face", self.min_face_size)
         form.addRow("Check-in cool-down", self.cooldown)
+        form.addRow("Liveness", self.liveness)
+        form.addRow("Liveness threshold", self.liveness_threshold)
+        form.addRow("Liveness applies", where)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel,
                                         accepted=self.accept, rejected=self.reject)
         layout = QVBoxLayout(self)
@@ -86,6 +118,12 @@ class SettingsDialog(QDialog):
         self.threshold.setEnabled(not use_database)
         if use_database:
             self.threshold.setValue(self.database_threshold)
+
+    def _liveness_mode(self, _index: int = 0) -> None:
+        mode = self.liveness.currentData()
+        self.liveness_threshold.setEnabled(mode in ("passive", "both"))
+        for box in (self.liveness_at_checkin, self.liveness_at_registration):
+            box.setEnabled(mode != "off")
 
     def _pick_video(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Choose a video file", "", VIDEO_FILTER)
@@ -106,6 +144,10 @@ class SettingsDialog(QDialog):
             else round(self.threshold.value(), 2),
             "min_face_size": self.min_face_size.value(),
             "cooldown_minutes": self.cooldown.value(),
+            "liveness": self.liveness.currentData(),
+            "liveness_threshold": round(self.liveness_threshold.value(), 2),
+            "liveness_at_checkin": self.liveness_at_checkin.isChecked(),
+            "liveness_at_registration": self.liveness_at_registration.isChecked(),
         }
 
     def changes(self) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from PyQt5.QtWidgets import QLabel, QStatusBar
 
 from ..engine.feed import SourceState, SourceStatus
 from ..engine.recognition import Recognition
+from ..engine.store import StoreStatus
 
 STATE_TEXT = {
     SourceState.CONNECTING: "connecting",
@@ -49,8 +50,14 @@ class StatusPanel:
         self.show_activity(True)
         self.preview = self._label("statusPreview")
         self.recognition = self._label("statusRecognition")
+        self.liveness = self._label("statusLiveness")
+        self.liveness.setToolTip("Faces judged not live (a photo or screen held up, or a "
+                                 "head turn not made) since the kiosk started")
         self.people = self._label("statusPeople")
         self.model = self._label("statusModel")
+        self.store = self._label("statusStore")
+        self.store.hide()  # only a shared store has anything to say
+        self._queued = 0
         self.preview_fps = 0.0
         self.recognition_fps = 0.0
         self.last: Recognition | None = None
@@ -92,6 +99,7 @@ class StatusPanel:
     def show_recognition(self, recognition: Recognition) -> None:
         self.last = recognition
         self._recent.append(recognition)
+        self.liveness.setText(f"{recognition.rejected} not live" if recognition.rejected else "")
 
     def reset(self) -> None:
         self._recent.clear()
@@ -110,6 +118,27 @@ class StatusPanel:
     def show_model(self, name: str, device: str) -> None:
         self.model.setText(f"{short_model_name(name)} · {device}")
         self.model.setToolTip(f"FaceNet weights {name}")
+
+    def show_store(self, status: StoreStatus) -> None:
+        """Shared store online/offline and the check-ins queued on this kiosk; a new
+        queued check-in is said once in the message area (there is no welcome banner:
+        only the store can tell whether it opened a check-in)."""
+        if not status.shared:
+            return
+        text = "store online" if status.online else "store OFFLINE"
+        if status.queued:
+            text += f" · {status.queued} queued"
+        self.store.setText(text)
+        self.store.setStyleSheet("" if status.online else "color: #c62828; font-weight: bold")
+        self.store.setToolTip(
+            f"{status.label}\n" + ("Reachable." if status.online else
+            "Unreachable: recognition goes on from this kiosk's index; check-ins are kept "
+            "here and sent when it returns; enrolling, renaming and deleting wait."))
+        self.store.show()
+        if status.queued > self._queued and not status.online:
+            self.message(f"Store offline: check-in queued on this kiosk "
+                         f"({status.queued} waiting)")
+        self._queued = status.queued
 
     def message(self, text: str, ms: int = 6000) -> None:
         self.bar.showMessage(text, ms)

@@ -14,8 +14,11 @@ from PyQt5.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PyQt5.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
 from ..engine.feed import Frame
+from ..engine.live_liveness import ChallengeView
+from ..engine.names import NOT_LIVE
 from ..engine.recognition import Recognition, TrackView
 from .banner import WelcomeBanner
+from .challenge_overlay import draw_challenge
 from .qt_images import qimage
 from .rate_meter import RateMeter
 from .source_message import SourceMessage
@@ -23,6 +26,8 @@ from .source_message import SourceMessage
 KNOWN = QColor("#2e9d45")
 UNKNOWN = QColor("#d93025")
 PENDING = QColor("#c9ced6")
+FAKE = QColor("#e37400")
+"""A face the liveness check judged a photo or screen: 'Not live'."""
 BACKGROUND = QColor("#101214")
 STALE_SECONDS = 2.0
 """Boxes older than this are not drawn (recognition stopped or fell far behind)."""
@@ -44,6 +49,8 @@ def fit(rgb: Any, width: int, height: int) -> Any:
 def box_colour(track: TrackView) -> QColor:
     if track.label is None:
         return PENDING
+    if track.label == NOT_LIVE:
+        return FAKE
     return KNOWN if track.known else UNKNOWN
 
 
@@ -61,6 +68,8 @@ class VideoView(QWidget):
         """Distinct frames painted since the window opened (the benchmark's preview rate)."""
         self._painted_seq = 0
         self._scaled: Any = None  # (key, QImage) of the last scaled frame
+        self.challenge: tuple[ChallengeView, int | None] | None = None
+        """The registration's head-turn challenge and the track it follows."""
         self.banner = WelcomeBanner(self)
         self.message = SourceMessage(self)
         layout = QVBoxLayout(self)
@@ -83,6 +92,11 @@ class VideoView(QWidget):
 
     def show_recognition(self, recognition: Recognition) -> None:
         self.recognition = recognition
+        self.update()
+
+    def show_challenge(self, view: ChallengeView | None, track_id: int | None = None) -> None:
+        """Draw (or, with None, stop drawing) the registration's challenge over the preview."""
+        self.challenge = None if view is None else (view, track_id)
         self.update()
 
     def clear(self) -> None:
@@ -128,6 +142,7 @@ class VideoView(QWidget):
         painter.setFont(font)
         for track in recognition.tracks:
             self._draw_track(painter, track, target, scale)
+        self._draw_challenges(painter, recognition, target, scale)
 
     def _scaled_image(self, target: QRect):
         frame = self.frame
@@ -137,11 +152,27 @@ class VideoView(QWidget):
             self._scaled = (key, qimage(fit(frame.rgb, target.width(), target.height())))
         return self._scaled[1]
 
+    def _draw_challenges(self, painter: QPainter, recognition: Recognition, target: QRect,
+                         scale: float) -> None:
+        """Check-in challenges of the tracks, then the registration's (drawn on top)."""
+        asks: list[tuple[ChallengeView, TrackView | None]] = [
+            (t.challenge, t) for t in recognition.tracks if t.challenge is not None]
+        if self.challenge is not None:
+            view, track_id = self.challenge
+            asks.append((view, next((t for t in recognition.tracks if t.id == track_id), None)))
+        for view, track in asks:
+            draw_challenge(painter, view, self._box(track, target, scale) if track else None,
+                           target)
+
+    @staticmethod
+    def _box(track: TrackView, target: QRect, scale: float) -> QRectF:
+        x1, y1, x2, y2 = track.box
+        return QRectF(target.x() + x1 * scale, target.y() + y1 * scale,
+                      (x2 - x1) * scale, (y2 - y1) * scale)
+
     def _draw_track(self, painter: QPainter, track: TrackView, target: QRect,
                     scale: float) -> None:
-        x1, y1, x2, y2 = track.box
-        box = QRectF(target.x() + x1 * scale, target.y() + y1 * scale,
-                     (x2 - x1) * scale, (y2 - y1) * scale)
+        box = self._box(track, target, scale)
         colour = box_colour(track)
         painter.setPen(QPen(colour, 3))
         painter.setBrush(Qt.NoBrush)

@@ -21,20 +21,37 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.security import HTTPBearer
 
 from ..config import Settings
+from ..engine import audit
 from ..engine.attendance import DayRow, day_of, parse_day
+from ..engine.consent import Consent
 from ..engine.gallery import Person
 from ..engine.liveness import check_mode
 from ..engine.usecases import day_range
 from . import errors
 from .guard import BrowserGuard
 from .inference import InferenceQueue
-from .security import AuthLimiter, configured_token, is_loopback
+from .security import AuthLimiter, client_address, configured_token, is_loopback
 from .uploads import MB, GuardedRoute, Policy, photos, read_photo
 
 if TYPE_CHECKING:
     from ..engine.recognizer import FaceEngine
 
 log = logging.getLogger("desktop.server")
+
+
+def actor(request: Request) -> str:
+    """The audit trail's front end: the client's address."""
+    return f"http {client_address(request)}"
+
+
+def _audit_refused(engine: FaceEngine, client: str, reason: str) -> None:
+    """AuthLimiter's hook: a refused authentication goes into the audit trail (the client
+    address only). A failed audit write is logged, never turned into a 500."""
+    try:
+        audit.refused_auth(engine.db, client, reason)
+    except Exception as exc:  # noqa: BLE001 - the 401/429 must still be answered
+        log.warning("Refused authentication not audited: %s", exc)
+
 
 MAX_ENROLL_PHOTOS = 10
 """Photos per enrollment request; with max_upload_mb this bounds the request body."""
@@ -74,7 +91,9 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.inference = inference = InferenceQueue(engine.models,
                                                      settings.max_queued_requests)
-    app.state.auth_limiter = AuthLimiter(settings.auth_failures_per_minute)
+    app.state.auth_limiter = AuthLimiter(settings.auth_failures_per_minute,
+                                         on_failure=lambda client, reason: _audit_refused(
+                                             engine, client, reason))
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
@@ -137,18 +156,29 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
               openapi_extra=photos(MAX_ENROLL_PHOTOS),
               summary="Enroll photos of a person (new or existing); a face that already "
                       "looks like someone else is enrolled with a warning, or refused "
-                      "(409) with strict=true unless force=true")
+                      "(409) with strict=true unless force=true. Where the service requires "
+                      "consent (require_consent 'always'), send consent=true")
     async def enroll(request: Request, name: str,
                      images: Annotated[list[UploadFile], File(description="one or more "
                                                               "photos of this person alone")],
-                     force: bool = False, strict: bool = False) -> dict[str, Any]:
+                     force: bool = False, strict: bool = False,
+                     consent: Annotated[bool, Query(description="the person agreed to the "
+                                                    "service's consent text")] = False,
+                     consent_by: Annotated[str | None, Query(
+                         description="who consented, if not the person")] = None
+                     ) -> dict[str, Any]:
         if len(images) > MAX_ENROLL_PHOTOS:
             raise HTTPException(413, f"{len(images)} photos in one request; send at most "
                                      f"{MAX_ENROLL_PHOTOS}")
         decoded = [(f"upload:{upload.filename or i + 1}",
                     await decode(upload, f"images[{i}]")) for i, upload in enumerate(images)]
-        report = await inference.run(request, functools.partial(engine.enroll, force=force, strict=strict),
-                                     name, decoded)
+        given = None
+        if consent:
+            given = (Consent(settings.consent_text, consent_by) if consent_by
+                     else Consent(settings.consent_text))
+        report = await inference.run(request, functools.partial(
+            engine.enroll, force=force, strict=strict, consent=given, actor=actor(request)),
+            name, decoded)
         assert report.person is not None  # enroll raises when nothing was added
         log.info("Enrolled %d photo(s) of person #%d over HTTP (%d skipped)", report.added,
                  report.person.id, len(report.skipped))
@@ -159,12 +189,12 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
 
     @api.delete("/people/{name:path}", tags=["gallery"],
                 summary="Delete a person with every face sample, crop and index entry")
-    def delete(name: str,
+    def delete(name: str, request: Request,
                keep_attendance: Annotated[bool | None, Query(
                    description="keep their check-in names and times (default: the "
                                "setting delete_attendance_with_person)")] = None
                ) -> dict[str, Any]:
-        report = engine.delete(name, keep_attendance=keep_attendance)
+        report = engine.delete(name, keep_attendance=keep_attendance, actor=actor(request))
         log.info("Deleted a person over HTTP (%d samples)", report.samples)
         return {"name": report.name, "samples": report.samples, "checkins": report.checkins,
                 "presence_days": report.presence_days,

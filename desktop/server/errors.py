@@ -1,7 +1,8 @@
 """Map every failure to a JSON ``{"detail": "..."}`` a person can act on.
 
 User mistakes (KioskError) are 4xx with the engine's own message. A database that is
-locked or a disk that is full is not the caller's fault, so DatabaseError is 503 (retry).
+locked or a disk that is full is not the caller's fault, so DatabaseError is 503 (retry);
+so is a shared store that is offline, with Retry-After (recognition still answers).
 Anything else is a bug: 500 with a pointer to the log, never a traceback to the client.
 """
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ..engine.errors import (
     ImageError,
     KioskError,
     ModelMismatchError,
+    StoreOfflineError,
     UnknownPersonError,
     WeightsUnavailableError,
 )
@@ -32,10 +34,13 @@ STATUS: list[tuple[type[KioskError], int]] = [
     (UnknownPersonError, 404),
     (ImageError, 422),
     (FaceCountError, 422),
+    (StoreOfflineError, 503),
     (DatabaseError, 503),
     (WeightsUnavailableError, 503),
 ]
 """First match wins; any other KioskError is 400."""
+RETRY_AFTER_S = 5
+"""A shared store that dropped out is retried by the kiosk within seconds."""
 
 
 def route_of(request: Request) -> str:
@@ -57,7 +62,8 @@ async def kiosk_error(request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, DuplicateFaceError):
         body.update(other=exc.other, similarity=round(exc.similarity, 4),
                     hint="repeat the request with ?force=true to enroll anyway")
-    return JSONResponse(body, status_code=code)
+    headers = {"Retry-After": str(RETRY_AFTER_S)} if isinstance(exc, StoreOfflineError) else None
+    return JSONResponse(body, status_code=code, headers=headers)
 
 
 async def validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -84,7 +84,8 @@ class InferenceQueue:
         result = asyncio.wrap_future(future)
         gone = asyncio.ensure_future(_disconnected(request))
         try:
-            await asyncio.wait({result, gone}, return_when=asyncio.FIRST_COMPLETED)
+            waiting: set[asyncio.Future[Any]] = {result, gone}
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
             if not result.done() and future.cancel():
                 self.dropped += 1
                 log.info("%s %s: client gone, queued work dropped", request.method,

@@ -47,7 +47,8 @@ def serve(settings: Settings) -> None:
     from ..engine.recognizer import FaceEngine  # torch: only once the checks passed
     from .app import create_app
     try:
-        engine = FaceEngine(settings)
+        engine = FaceEngine(settings, frontend="http")
+        engine.start_retention()
     except BaseException:
         sock.close()
         raise
@@ -56,8 +57,9 @@ def serve(settings: Settings) -> None:
         host, port = sock.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
         auth = "token required" if configured_token(settings) else "no token (loopback only)"
-        log.info("Serving %s on http://%s:%d (%s)", settings.db_path, shown, port, auth)
-        print(f"Serving {settings.db_path} on http://{shown}:{port}  (API docs at /docs; "
+        from ..engine.store import describe
+        log.info("Serving %s on http://%s:%d (%s)", describe(engine.db), shown, port, auth)
+        print(f"Serving {describe(engine.db)} on http://{shown}:{port}  (API docs at /docs; "
               f"{auth}; Ctrl+C stops)", file=sys.stderr, flush=True)
         config = uvicorn_config(app)
         uvicorn.Server(config).run(sockets=[sock])

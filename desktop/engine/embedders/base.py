@@ -8,6 +8,7 @@ alike. A model's native convention (dlib: Euclidean distance 0.6) is converted o
 from __future__ import annotations
 
 import abc
+from typing import Any
 
 import numpy as np
 
@@ -36,7 +37,7 @@ class Embedder(abc.ABC):
     """'facenet', 'dlib' or 'onnx': what ``--model`` calls this family."""
     info: ModelInfo
     """name, model_id (stable id of the weights), dim and default threshold."""
-    device: object = "cpu"
+    device: Any = "cpu"
     """Where it runs, for the status bar."""
 
     @property
@@ -53,7 +54,10 @@ class Embedder(abc.ABC):
 
     @property
     def default_threshold(self) -> float:
-        return self.info.threshold
+        if self.info.threshold is not None:
+            return self.info.threshold
+        from ..matching import default_threshold
+        return default_threshold(self.info.name)
 
     @abc.abstractmethod
     def crop(self, rgb: np.ndarray, detection: Detection) -> np.ndarray:

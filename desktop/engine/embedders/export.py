@@ -34,7 +34,7 @@ def export_model(model: torch.nn.Module, info: ModelInfo, out: str | os.PathLike
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the legacy exporter announces its deprecation
-            torch.onnx.export(model.cpu().eval(), example, str(tmp), dynamo=False,
+            torch.onnx.export(model.cpu().eval(), (example,), str(tmp), dynamo=False,
                               input_names=["input"], output_names=["embedding"],
                               dynamic_axes={"input": {0: "batch"}, "embedding": {0: "batch"}},
                               opset_version=OPSET)
