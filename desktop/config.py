@@ -57,8 +57,8 @@ class Settings:
     device: str = "auto"
     """'auto' picks CUDA when present, else CPU; or 'cpu', 'cuda:0'."""
     torch_threads: int = 0
-    """Intra-op threads for torch and onnxruntime; 0 means one per CPU core but one (at
-    least 1): steadier when other work needs the CPU (README, Speed)."""
+    """Intra-op threads for torch and onnxruntime; 0 means one per CPU core (with passive
+    waiting the best measured, quiet and beside a busy process: README, Speed)."""
     omp_wait_policy: str = "passive"
     """How idle OpenMP workers of torch wait: 'passive' (sleep: other programs and the
     window keep the CPU), 'active' (spin), or 'default' (libgomp's own: spin a while).

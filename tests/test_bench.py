@@ -48,7 +48,7 @@ def test_quick_bench_prints_every_table(faces_dir, settings, models, capsys, tmp
                 "Flat (exact)", "HNSW M", "IVF-Flat",
                 "models loaded (MTCNN + FaceNet)", "first frame processed (cold)",
                 "RSS at start", "RSS at end", "every frame (before)", "motion gating",
-                "1 busy process", "cores-1 threads, passive, no onnx spinning (after)",
+                "1 busy process", "cores threads, passive, no onnx spinning (after)",
                 "detect (YuNet, MTCNN on regions)"):
         assert row in out, f"missing row {row!r}"
     tables = json.loads(out_json.read_text())["tables"]

@@ -23,7 +23,7 @@ from ..engine.configure import reconfigure
 from ..engine.pipeline import PipelineListener
 from ..engine.recognition import Recognition
 from ..engine.recognizer import FaceEngine
-from ..engine.threads import intra_op_threads, wait_policy
+from ..engine.threads import wait_policy
 from . import data
 from .options import REPO, BenchOptions
 from .play import Clip, play_window, warm_up
@@ -180,9 +180,9 @@ def bench_loaded(engine: FaceEngine, clips: list[Clip], runs: int) -> Table:
 
 THREAD_CONFIGS = (
     ("cores threads, libgomp default wait, onnx spinning (before)", 0, "default", True),
-    ("cores threads, passive, no onnx spinning", 0, "passive", False),
+    ("cores threads, passive, no onnx spinning (after)", 0, "passive", False),
     ("cores-1 threads, libgomp default wait, onnx spinning", -1, "default", True),
-    ("cores-1 threads, passive, no onnx spinning (after)", -1, "passive", False),
+    ("cores-1 threads, passive, no onnx spinning", -1, "passive", False),
 )
 """(name, threads: 0 = one per core, -1 = one per core but one, wait policy, spinning)."""
 
@@ -195,7 +195,7 @@ def bench_threads(weights: str, runs: int) -> Table:
                    Column("loaded", ".0f"), Column("x", ".2f"), Column("embed ms", ".1f"),
                    Column("loaded", ".1f"), Column("x", ".2f"), Column("others %", ".0f")])
     for name, threads, policy, spinning in THREAD_CONFIGS:
-        count = cores if threads == 0 else intra_op_threads(0)
+        count = cores if threads == 0 else max(1, cores - 1)
         command = [sys.executable, "-m", "desktop.bench.threadprobe", "--threads", str(count),
                    "--policy", policy, "--weights", weights, "--runs", str(runs)]
         mark = cpu_snapshot()

@@ -36,10 +36,10 @@ def apply_wait_policy(settings: Settings) -> str:
 
 
 def intra_op_threads(setting: int) -> int:
-    """Worker threads per network call: the setting, or for 0 one per core but one (at
-    least 1), leaving a core to the window's capture and painting and to other programs:
-    measured best across quiet and loaded runs (README, Speed)."""
-    return setting if setting > 0 else max(1, (os.cpu_count() or 1) - 1)
+    """Worker threads per network call: the setting, or for 0 one per core. With passive
+    waiting, one per core beat one per core but one beside a busy process, in the window
+    too (README, Speed); without it, it was the worst."""
+    return setting if setting > 0 else max(1, os.cpu_count() or 1)
 
 
 def wait_policy() -> str:
