@@ -58,7 +58,14 @@ class Settings:
     device: str = "auto"
     """'auto' picks CUDA when present, else CPU; or 'cpu', 'cuda:0'."""
     torch_threads: int = 0
-    """Intra-op threads for torch; 0 means one per CPU core."""
+    """Intra-op threads for torch and onnxruntime; 0 means one per CPU core (with passive
+    waiting the best measured, quiet and beside a busy process: README, Speed)."""
+    omp_wait_policy: str = "passive"
+    """How idle OpenMP workers of torch wait: 'passive' (sleep: other programs and the
+    window keep the CPU), 'active' (spin), or 'default' (libgomp's own: spin a while).
+    Read before torch is imported; $OMP_WAIT_POLICY, if set, wins (README, Speed)."""
+    onnx_spinning: bool = False
+    """Let onnxruntime's intra-op threads spin while waiting for work (its default: on)."""
 
     # --- liveness (presentation-attack detection; README "Liveness") -------------
     liveness: str = "off"
@@ -90,6 +97,12 @@ class Settings:
     """Photos larger than this are downscaled for detection; boxes are mapped back."""
     live_detect_max_side: int = 640
     """Same, for live frames (a desk camera: faces are large, frames must be fast)."""
+    detector: str = "mtcnn"
+    """Face detector for photos (enrollment, identify, evaluate): 'mtcnn', or 'yunet'
+    (OpenCV's YuNet proposes, MTCNN's O-net confirms: engine/yunet.py)."""
+    live_detector: str = "yunet"
+    """Face detector for the live loop: 'yunet' (faster, same `evaluate` figures; MTCNN
+    when the YuNet file is missing), 'mtcnn', or 'same' as ``detector``."""
 
     # --- crops ---------------------------------------------------------------------
     crop_size: int = 160
@@ -158,6 +171,16 @@ class Settings:
     track_iou: float = 0.3
     track_max_missed: int = 5
     reconnect_max_seconds: float = 10.0
+    motion_gating: bool = True
+    """Detect at full rate only while the picture changes or a face is tracked; otherwise
+    ``idle_detect_fps`` frames a second (engine/motion.py)."""
+    idle_detect_fps: float = 2.0
+    motion_pixel_delta: float = 12.0
+    """Grey levels a pixel of the 96 px thumbnail must move by to count as changed."""
+    motion_min_area: float = 0.004
+    """Share of the thumbnail that must change to count as motion (0.4%: ~28 pixels)."""
+    motion_hold_seconds: float = 1.0
+    """Full rate goes on this long after the last motion."""
 
     # --- attendance ----------------------------------------------------------------
     cooldown_minutes: float = 10.0
@@ -256,10 +279,15 @@ LIMITS: dict[str, tuple[float, float]] = {
     "retention_interval_hours": (0.01, 24 * 365.0),
     "liveness_threshold": (0.0, 1.0), "challenge_yaw": (0.05, 2.0),
     "challenge_frames": (1, 100), "challenge_seconds": (0.5, 600.0),
+    "idle_detect_fps": (0.0, 1000.0), "motion_pixel_delta": (0.0, 255.0),
+    "motion_min_area": (0.0, 1.0), "motion_hold_seconds": (0.0, 3600.0),
 }
 """Accepted range (inclusive) of each numeric setting."""
 CHOICES: dict[str, tuple[str, ...]] = {"liveness": ("off", "passive", "challenge", "both"),
-                                       "require_consent": ("always", "window", "never")}
+                                       "require_consent": ("always", "window", "never"),
+                                       "omp_wait_policy": ("passive", "active", "default"),
+                                       "detector": ("mtcnn", "yunet"),
+                                       "live_detector": ("same", "mtcnn", "yunet")}
 """Accepted values of settings that take one of a few words."""
 
 
@@ -276,6 +304,8 @@ _ENV = {
     "FACE_KIOSK_CACHE": "cache_dir",
     "FACE_KIOSK_KEY": "db_key",
     "FACE_KIOSK_KEY_FILE": "key_file",
+    "FACE_KIOSK_DETECTOR": "detector",
+    "FACE_KIOSK_LIVE_DETECTOR": "live_detector",
 }
 
 
@@ -392,4 +422,6 @@ def load_settings(db_dir: str | Path | None = None, **overrides: Any) -> Setting
     if settings.key_file and not overrides.get("db_key"):
         from .engine.crypto_db import read_key_file  # a key file beats $FACE_KIOSK_KEY
         settings.db_key = read_key_file(Path(settings.key_file))
+    from .engine.threads import apply_wait_policy
+    apply_wait_policy(settings)  # before any front end imports torch
     return settings

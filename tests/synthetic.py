@@ -67,6 +67,8 @@ class SyntheticEngine:
         self.calls += 1
         return list(self.script.get(int(rgb[0, 0, 0]), []))
 
+    live_faces = faces
+
     def embed(self, crops: list[np.ndarray]) -> np.ndarray:
         if not crops:
             return np.zeros((0, EMBEDDING_DIM), np.float32)

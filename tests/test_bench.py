@@ -34,7 +34,8 @@ def test_quick_bench_prints_every_table(faces_dir, settings, models, capsys, tmp
     options = BenchOptions.quick_defaults().replace(
         video=default_video(), json_path=out_json, people=3, probes=6, appearances=1,
         show_seconds=1.0, gap_seconds=0.3, video_seconds=1.0, stage_runs=2,
-        tuning=("baseline", "side 320"), sizes=(1_000,), queries=60, soak_seconds=2.0)
+        tuning=("baseline", "side 320"), sizes=(1_000,), queries=60, soak_seconds=2.0,
+        idle_seconds=2.0)
 
     assert run_bench(settings, None, models=models, options=options) == 0
 
@@ -46,7 +47,9 @@ def test_quick_bench_prints_every_table(faces_dir, settings, models, capsys, tmp
                 "baseline", "side 320",
                 "Flat (exact)", "HNSW M", "IVF-Flat",
                 "models loaded (MTCNN + FaceNet)", "first frame processed (cold)",
-                "RSS at start", "RSS at end"):
+                "RSS at start", "RSS at end", "every frame (before)", "motion gating",
+                "1 busy process", "cores threads, passive, no onnx spinning (after)",
+                "detect (YuNet, MTCNN on regions)"):
         assert row in out, f"missing row {row!r}"
     tables = json.loads(out_json.read_text())["tables"]
     assert set(tables) == set(SECTIONS)

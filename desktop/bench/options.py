@@ -9,7 +9,8 @@ from pathlib import Path
 
 from ..engine.errors import KioskError
 
-SECTIONS = ("stages", "live", "tuning", "scale", "startup", "soak")
+SECTIONS = ("stages", "live", "tuning", "idle", "loaded", "threads", "scale", "startup",
+            "soak")
 """What a plain ``bench`` runs."""
 OPTIONAL = ("shared_store",)
 """Run only when named with --only: starts a private PostgreSQL server, no model needed."""
@@ -59,6 +60,8 @@ class BenchOptions:
     store_sizes: tuple[int, ...] = (10_000, 100_000)
     """Samples in PostgreSQL for the shared_store section's start-up figures."""
     soak_seconds: float = 180.0
+    idle_seconds: float = 20.0
+    """Length of the empty-hallway measurement (after a few seconds to settle)."""
 
     @classmethod
     def quick_defaults(cls) -> BenchOptions:

@@ -86,7 +86,7 @@ def _run_sections(bench_settings: Settings, settings: Settings, models, root: Pa
     engine = FaceEngine(bench_settings, models)
     try:
         people = []
-        if wanted & {"stages", "live", "tuning", "scale", "soak"}:
+        if wanted & {"stages", "live", "tuning", "scale", "soak", "loaded"}:
             people = in_thread(data.enroll_people, engine,  # enrolling searches (Faiss)
                                data.split_people(root, options.people))
         if "stages" in wanted:
@@ -95,7 +95,7 @@ def _run_sections(bench_settings: Settings, settings: Settings, models, root: Pa
                               f"{data.GROUP_PHOTO} padded onto a desk scene, "
                               f"{data.GROUP_FACES} faces"))
         scenarios: Any = None
-        if wanted & {"live", "tuning", "soak"}:
+        if wanted & {"live", "tuning", "soak", "loaded"}:
             from .livebench import make_scenarios
             scenarios = make_scenarios(root, people, options, bench_settings.db_dir / "clips")
         if "live" in wanted:
@@ -104,6 +104,10 @@ def _run_sections(bench_settings: Settings, settings: Settings, models, root: Pa
         if "tuning" in wanted:
             from .livebench import bench_tuning
             emit(bench_tuning(engine, scenarios, options))
+        if wanted & {"idle", "loaded", "threads"}:
+            from .kiosk_load import run_sections
+            run_sections(engine, scenarios, root, options, bench_settings.db_dir / "clips",
+                         emit)
         if "startup" in wanted:
             from .startbench import bench_startup
             emit(bench_startup(settings, options))
@@ -142,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", metavar="FILE", help="also write the tables as JSON")
     parser.add_argument("--soak", type=float, metavar="SECONDS", help="length of the RSS soak")
     parser.add_argument("--only", metavar="SECTIONS",
-                        help="comma-separated: stages,live,tuning,scale,startup,soak "
-                             "(and shared_store, only when named)")
+                        help="comma-separated: stages,live,tuning,idle,loaded,threads,"
+                             "scale,startup,soak (and shared_store, only when named)")
     parser.add_argument("--store-sizes", help="samples in PostgreSQL for the shared_store "
                         "start-up figures (default 10000,100000)")
     parser.add_argument("--sizes", help="gallery sizes for the scale section, e.g. 1000,10000")

@@ -9,14 +9,12 @@ from ..engine.alignment import crop_face
 from ..engine.images import decode_jpeg, encode_jpeg, load_image
 from ..engine.live import iou
 from ..engine.recognizer import FaceEngine
-from .options import REPO
 from .table import Column, Table
 from .util import in_thread, inference_threads, median_ms
 
 log = logging.getLogger(__name__)
 
 BATCH = 8
-YUNET = "face_detection_yunet_2026may.onnx"
 
 
 def bench_stages(engine: FaceEngine, frame: np.ndarray, runs: int, frame_note: str) -> Table:
@@ -75,30 +73,28 @@ def bench_stages(engine: FaceEngine, frame: np.ndarray, runs: int, frame_note: s
 
 def _yunet_reference(table: Table, engine: FaceEngine, frame: np.ndarray, found: list,
                      mtcnn_vectors: np.ndarray, runs: int) -> None:
-    """OpenCV's YuNet detector beside MTCNN, for the lead: how fast, how many faces, and
-    how close FaceNet embeddings of crops from its boxes are to those from MTCNN boxes."""
-    import cv2
-    path = REPO.parent / "shared" / "models" / YUNET
-    if not path.is_file() or not hasattr(cv2, "FaceDetectorYN"):
-        return
+    """The YuNet detector (live_detector yunet) beside MTCNN: how fast, how many faces,
+    and how close FaceNet embeddings of its crops are to those of MTCNN's."""
+    from ..engine.errors import KioskError
+    from ..engine.yunet import YuNetDetector
     s = engine.settings
     side = s.live_detect_max_side
-    scale = min(1.0, side / max(frame.shape[:2]))
-    size = (round(frame.shape[1] * scale), round(frame.shape[0] * scale))
-    small = cv2.cvtColor(cv2.resize(frame, size, interpolation=cv2.INTER_AREA),
-                         cv2.COLOR_RGB2BGR)
-    detector = cv2.FaceDetectorYN.create(str(path), "", size, 0.8, 0.3, 5000)
-    ms, (_, faces) = median_ms(lambda: detector.detect(small), runs)
-    boxes = [] if faces is None else [tuple(float(v) / scale for v in (x, y, x + w, y + h))
-                                      for x, y, w, h in faces[:, :4]]
+    try:
+        detector = engine.models.run(YuNetDetector, engine.detector)
+    except KioskError as exc:
+        log.info("no YuNet row: %s", exc)
+        return
+    ms, faces = median_ms(lambda: engine.models.run(detector.detect, frame, side), runs)
+    boxes = [d.box for d in faces]
     cosines = []
     for det, vector in zip(found, mtcnn_vectors):
         best = max(boxes, key=lambda b: iou(b, det.box), default=None)
         if best is not None and iou(best, det.box) > 0.3:
             crop = crop_face(frame, best, s.crop_size, s.crop_margin)
             cosines.append(float(engine.embed([crop])[0] @ vector))
-    table.add("detect (YuNet, reference)", ms, "frame",
-              f"{len(boxes)} faces; FaceNet cosine of its crops to MTCNN crops: median "
+    table.add("detect (YuNet, MTCNN on regions)", ms, "frame",
+              f"live_detector yunet: {len(boxes)} faces; FaceNet cosine of its crops to "
+              "MTCNN crops: median "
               f"{np.median(cosines) if cosines else float('nan'):.3f}")
 
 

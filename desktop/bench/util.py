@@ -146,3 +146,26 @@ def in_thread(func: Callable[..., T], *args: Any, name: str = "bench-worker") ->
     if "error" in box:
         raise box["error"]
     return box["result"]
+
+
+@contextlib.contextmanager
+def busy_process(count: int = 1) -> Iterator[list[Any]]:
+    """``count`` other processes that each keep one core busy (a pure-Python spin loop:
+    another program on the kiosk's machine), stopped and reaped when the block ends."""
+    import subprocess
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"])
+                for _ in range(count)]
+    try:
+        time.sleep(0.3)  # let them start spinning
+        yield spinners
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.wait()
+
+
+def process_cpu_seconds() -> float:
+    """CPU time (user + system) this process used so far, all threads included."""
+    import os
+    times = os.times()
+    return times.user + times.system

@@ -13,11 +13,13 @@ from .recognizer import FaceEngine
 
 log = logging.getLogger(__name__)
 
-DETECTOR = frozenset({"min_face_size", "det_thresholds", "min_det_prob", "detect_max_side"})
+DETECTOR = frozenset({"min_face_size", "det_thresholds", "min_det_prob", "detect_max_side",
+                      "detector", "live_detector"})
 DECISION = frozenset({"threshold", "match_margin", "duplicate_threshold", "subject_area_ratio",
                       "crop_size", "crop_margin"})
 LIVE = frozenset({"confirm_frames", "recheck_seconds", "track_iou", "track_max_missed",
-                  "live_detect_max_side"})
+                  "live_detect_max_side", "motion_gating", "idle_detect_fps",
+                  "motion_pixel_delta", "motion_min_area", "motion_hold_seconds"})
 LIVENESS = frozenset({"liveness", "liveness_threshold", "liveness_at_registration",
                        "liveness_at_checkin", "challenge_yaw", "challenge_frames",
                        "challenge_seconds", "camera_mirrored"})
@@ -25,7 +27,8 @@ LIVENESS = frozenset({"liveness", "liveness_threshold", "liveness_at_registratio
 SOURCE = frozenset({"source", "loop_video", "slideshow_seconds", "reconnect_max_seconds"})
 ATTENDANCE = frozenset({"cooldown_minutes", "retention_days", "store_checkin_snapshots",
                         "store_visitor_snapshots", "delete_attendance_with_person"})
-RESTART = frozenset({"db_dir", "weights", "device", "torch_threads", "host", "port",
+RESTART = frozenset({"db_dir", "weights", "device", "torch_threads", "omp_wait_policy",
+                     "onnx_spinning", "host", "port",
                      "api_token", "max_upload_mb"})
 """Read once at start-up: changing them needs a restart."""
 
@@ -74,6 +77,7 @@ def reconfigure(engine: FaceEngine, changes: dict[str, Any],
         setattr(settings, key, value)
     if values.keys() & DETECTOR:
         engine.detector = engine.models.run(build_detector, settings)
+        engine.live_detector = engine.build_live_detector()
     if values.keys() & ATTENDANCE:
         attendance = engine.attendance
         attendance.cooldown = settings.cooldown_minutes * 60.0

@@ -146,8 +146,20 @@ def detection_scale(height: int, width: int, max_side: int, min_face_size: int) 
     return scale
 
 
-def build_detector(settings: Settings) -> FaceDetector:
-    """The detector the settings describe: the one place a FaceDetector is configured."""
-    return FaceDetector(min_face_size=settings.min_face_size, thresholds=settings.det_thresholds,
-                        min_prob=settings.min_det_prob, max_side=settings.detect_max_side,
-                        device=settings.device)
+def detector_kind(settings: Settings, live: bool = False) -> str:
+    """'mtcnn' or 'yunet': the detector for photos, or with ``live`` for the live loop."""
+    if live and settings.live_detector != "same":
+        return settings.live_detector
+    return settings.detector
+
+
+def build_detector(settings: Settings, live: bool = False) -> FaceDetector:
+    """The detector the settings describe (for the live loop with ``live``): the one place
+    a detector is configured. A YuNet detector answers exactly as a FaceDetector does."""
+    mtcnn = FaceDetector(min_face_size=settings.min_face_size,
+                         thresholds=settings.det_thresholds, min_prob=settings.min_det_prob,
+                         max_side=settings.detect_max_side, device=settings.device)
+    if detector_kind(settings, live) == "yunet":
+        from .yunet import YuNetDetector
+        return YuNetDetector(mtcnn)  # type: ignore[return-value]
+    return mtcnn

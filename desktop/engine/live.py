@@ -129,7 +129,7 @@ class LiveRecognizer:
     def process(self, rgb: np.ndarray, now: float | None = None) -> FrameResult:
         now = time.monotonic() if now is None else now
         started = time.perf_counter()
-        faces = self.engine.faces(rgb, max_side=self.detect_max_side)
+        faces = self.engine.live_faces(rgb, max_side=self.detect_max_side)
         detected = time.perf_counter()
         visible = self._associate(faces, now)
         self._live_ms = 0.0

@@ -51,18 +51,38 @@ class PipelineListener:
     def on_error(self, message: str) -> None:
         """Recognition failed on a frame; the pipeline pauses briefly and goes on."""
 
+    def on_activity(self, active: bool) -> None:
+        """The gate switched between active (full rate) and idle (a few frames a second)."""
+
 
 class FrameGate(Protocol):
-    """Decides per frame whether it is worth recognising (e.g. motion gating)."""
+    """Decides per frame whether it is worth recognising (``motion.MotionGate``).
+
+    Optional: an ``active`` attribute (False while the gate lets only a few frames
+    through: the window says "idle") and ``reset()`` (a new source or a reset).
+    """
 
     def wants(self, frame: Frame, tracks: Sequence[Track]) -> bool: ...
 
 
 class EveryFrame:
-    """The default gate: every newest frame is recognised."""
+    """Every newest frame is recognised (motion_gating off)."""
+
+    active = True
 
     def wants(self, frame: Frame, tracks: Sequence[Track]) -> bool:
         return True
+
+    def reset(self) -> None:
+        pass
+
+
+def gate_from_settings(settings: Any) -> FrameGate:
+    """The gate the settings ask for: ``MotionGate`` unless motion_gating is off."""
+    if not settings.motion_gating:
+        return EveryFrame()
+    from .motion import MotionGate
+    return MotionGate.from_settings(settings)
 
 
 class _Capture:
@@ -105,7 +125,8 @@ class LivePipeline:
     def __init__(self, engine: FaceEngine, *, gate: FrameGate | None = None,
                  record_attendance: bool = True, **live_options: Any) -> None:
         self.engine = engine
-        self.gate: FrameGate = gate or EveryFrame()
+        self._own_gate = gate is None
+        self.gate: FrameGate = gate or gate_from_settings(engine.settings)
         self.record_attendance = record_attendance
         self.live_options = live_options
         """Overrides of the LiveRecognizer's settings (the benchmark's tuning rows)."""
@@ -194,9 +215,15 @@ class LivePipeline:
         return LiveRecognizer.from_settings(self.engine, record_attendance=self.record_attendance,
                                             rejected=self.rejected, **self.live_options)
 
+    @property
+    def active(self) -> bool:
+        """Whether the gate runs recognition at full rate (False: idle)."""
+        return bool(getattr(self.gate, "active", True))
+
     def _run(self) -> None:
         live = self._recognizer()
         seq = 0
+        active = self.active
         while not self._stop.is_set():
             frame = self.slot.wait_newer(seq, POLL_SECONDS)
             if frame is None or self._stop.is_set():
@@ -204,10 +231,19 @@ class LivePipeline:
             seq = frame.seq
             if self._reset.is_set():
                 self._reset.clear()
-                live = self._recognizer() if self._rebuild.is_set() else live
+                if self._rebuild.is_set():
+                    live = self._recognizer()
+                    if self._own_gate:
+                        self.gate = gate_from_settings(self.engine.settings)
                 self._rebuild.clear()
                 live.reset()
-            if not self.gate.wants(frame, live.tracks):
+                getattr(self.gate, "reset", lambda: None)()
+            wanted = self.gate.wants(frame, live.tracks)
+            if self.active != active:
+                active = self.active
+                for listener in self.listeners:
+                    listener.on_activity(active)
+            if not wanted:
                 continue
             live.score_subject = self._score_subject.is_set()
             try:

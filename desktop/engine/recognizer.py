@@ -20,7 +20,7 @@ from . import audit, privacy, retention
 from .alignment import sharpness
 from .checks import duplicate_vote, outlier_flags
 from .consent import Consent
-from .detection import Detection, FaceDetector, build_detector
+from .detection import Detection, FaceDetector, build_detector, detector_kind
 from .embedders import Embedder, load_embedder
 from .embedders.stored import StoredCrop, stored_crop
 from .errors import DuplicateFaceError, FaceCountError, KioskError, LowQualityError
@@ -182,6 +182,8 @@ class FaceEngine:
         self.detector: FaceDetector = self.models.detector
         """This engine's detector: the shared one until settings ask for another
         (``configure.reconfigure``); models stay shared between engines."""
+        self.live_detector: FaceDetector = self.build_live_detector()
+        """The live loop's (``Settings.live_detector``): often the same object."""
         self.db = open_store(settings)  # SQLite file (SQLCipher with a key), or PostgreSQL
         self.gallery = Gallery(self.db, self.models.embedder.info,
                                allow_model_mismatch=allow_model_mismatch)
@@ -225,10 +227,28 @@ class FaceEngine:
             return model_defaults(self.gallery.model).outlier
         return self.settings.outlier_threshold
 
+    def build_live_detector(self) -> FaceDetector:
+        """The photo detector when the live loop uses the same kind, else one of its own."""
+        if detector_kind(self.settings, live=True) == detector_kind(self.settings):
+            return self.detector
+        try:
+            return self.models.run(build_detector, self.settings, True)
+        except KioskError as exc:  # the YuNet file is not there: the live loop still runs
+            log.warning("Live loop detects with MTCNN: %s", exc)
+            return self.detector
+
     # ------------------------------------------------------------ building blocks
     def faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
         """Every face in the image, largest first, with its crop."""
-        detections = self.models.run(self.detector.detect, rgb, max_side)
+        return self._faces(self.detector, rgb, max_side)
+
+    def live_faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
+        """The same, with the live loop's detector (``Settings.live_detector``)."""
+        return self._faces(self.live_detector, rgb, max_side)
+
+    def _faces(self, detector: FaceDetector, rgb: np.ndarray,
+               max_side: int | None) -> list[Face]:
+        detections = self.models.run(detector.detect, rgb, max_side)
         crop = self.models.embedder.crop
         return [Face(d, crop(rgb, d), rgb) for d in detections]
 

@@ -43,6 +43,9 @@ class _Emitter(PipelineListener):
     def on_error(self, message: str) -> None:
         self.bridge.failed.emit(message)
 
+    def on_activity(self, active: bool) -> None:
+        self.bridge.activity_changed.emit(active)
+
 
 class LiveBridge(QObject):
     source_changed = pyqtSignal(str)  # spec of the new current source
@@ -50,6 +53,7 @@ class LiveBridge(QObject):
     status_changed = pyqtSignal(object)  # SourceStatus of the current source
     result_ready = pyqtSignal(object)  # Recognition of a current frame
     failed = pyqtSignal(str)
+    activity_changed = pyqtSignal(bool)  # True: full rate; False: idle (motion gating)
     _source = pyqtSignal(str, int)
     _frame = pyqtSignal(int)
     _status = pyqtSignal(object, int)

@@ -105,6 +105,7 @@ class MainWindow(QMainWindow):
         self.live.source_changed.connect(self._forget_recognition)
         self.live.result_ready.connect(self._on_recognition)
         self.live.failed.connect(lambda text: self.status.message(text))
+        self.live.activity_changed.connect(self.status.show_activity)
         self._stats = QTimer(self, interval=500, timeout=self._update_rates)
         self._stats.start()
         self.source.set_source(source or self.settings.source)

@@ -1,4 +1,5 @@
-"""The status bar: source, preview fps, recognition latency per stage, people, model."""
+"""The status bar: source, idle/active, preview fps, recognition latency per stage,
+people, model."""
 from __future__ import annotations
 
 from collections import deque
@@ -45,6 +46,8 @@ class StatusPanel:
         self.bar = bar
         self.source = QLabel(objectName="statusSource")
         bar.addWidget(self.source, 1)
+        self.activity = self._label("statusActivity")
+        self.show_activity(True)
         self.preview = self._label("statusPreview")
         self.recognition = self._label("statusRecognition")
         self.liveness = self._label("statusLiveness")
@@ -101,6 +104,13 @@ class StatusPanel:
     def reset(self) -> None:
         self._recent.clear()
         self.last = None
+
+    def show_activity(self, active: bool) -> None:
+        """Motion gating's state: idle recognises only a few frames a second."""
+        self.activity.setText("active" if active else "idle")
+        self.activity.setToolTip("Recognising every frame" if active else
+                                 "Nothing moves and no face is seen: recognising a few "
+                                 "frames a second")
 
     def show_people(self, count: int) -> None:
         self.people.setText(f"{count} {'person' if count == 1 else 'people'} enrolled")

@@ -33,6 +33,19 @@ STALE_SECONDS = 2.0
 """Boxes older than this are not drawn (recognition stopped or fell far behind)."""
 
 
+def fit(rgb: Any, width: int, height: int) -> Any:
+    """``rgb`` resized for the screen, cheaply: a 1080p frame shrunk with area averaging
+    cost ~15 ms, 45% of a core at 30 fps; an exact integer area step (OpenCV's fast path)
+    and a bilinear rest cost ~2.5 ms and look the same."""
+    if (rgb.shape[1], rgb.shape[0]) == (width, height):
+        return rgb
+    factor = min(rgb.shape[1] // width, rgb.shape[0] // height)
+    if factor >= 2:
+        rgb = cv2.resize(rgb, (rgb.shape[1] // factor, rgb.shape[0] // factor),
+                         interpolation=cv2.INTER_AREA)
+    return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_LINEAR)
+
+
 def box_colour(track: TrackView) -> QColor:
     if track.label is None:
         return PENDING
@@ -136,12 +149,7 @@ class VideoView(QWidget):
         assert frame is not None  # paintEvent returns early without one
         key = (frame.seq, target.width(), target.height())
         if self._scaled is None or self._scaled[0] != key:
-            rgb = frame.rgb
-            if (rgb.shape[1], rgb.shape[0]) != (target.width(), target.height()):
-                shrinking = target.width() < rgb.shape[1]
-                rgb = cv2.resize(rgb, (target.width(), target.height()),
-                                 interpolation=cv2.INTER_AREA if shrinking else cv2.INTER_LINEAR)
-            self._scaled = (key, qimage(rgb))
+            self._scaled = (key, qimage(fit(frame.rgb, target.width(), target.height())))
         return self._scaled[1]
 
     def _draw_challenges(self, painter: QPainter, recognition: Recognition, target: QRect,

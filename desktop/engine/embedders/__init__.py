@@ -32,25 +32,27 @@ def parse_model(spec: str) -> tuple[str, str]:
 
 def load_embedder(settings: Settings) -> Embedder:
     """The embedder ``settings.model`` names, loaded (call on the inference thread)."""
+    from ..threads import intra_op_threads
     kind, arg = parse_model(settings.model)
     if kind == "fusion":
         from .fusion import FusionEmbedder
         return FusionEmbedder(load_embedder(_with_model(settings, "facenet")),
                               load_embedder(_with_model(settings, "dlib")))
+    threads = intra_op_threads(settings.torch_threads)
     if kind == "facenet":
         from .facenet import FaceNetEmbedder
         return FaceNetEmbedder(weights=settings.weights, device=settings.device,
-                               torch_threads=settings.torch_threads,
+                               torch_threads=threads,
                                crop_size=settings.crop_size, crop_margin=settings.crop_margin,
-                               backend=settings.facenet_backend)
-    if settings.torch_threads > 0:  # MTCNN runs on torch whatever the face model
-        import torch
-        torch.set_num_threads(settings.torch_threads)
+                               backend=settings.facenet_backend,
+                               onnx_spinning=settings.onnx_spinning)
+    import torch  # MTCNN runs on torch whatever the face model
+    torch.set_num_threads(threads)
     if kind == "dlib":
         from .dlib_resnet import DlibEmbedder
         return DlibEmbedder(settings.dlib_alignment)
     from .onnx_model import OnnxEmbedder
-    return OnnxEmbedder(arg, threads=settings.torch_threads)
+    return OnnxEmbedder(arg, threads=threads, spinning=settings.onnx_spinning)
 
 
 def _with_model(settings: Settings, model: str) -> Settings:

@@ -36,7 +36,8 @@ class FaceNetEmbedder(FaceEmbedder, Embedder):
     def __init__(self, *, weights: str = DEFAULTS.weights, device: str = DEFAULTS.device,
                  torch_threads: int = DEFAULTS.torch_threads,
                  crop_size: int = DEFAULTS.crop_size, crop_margin: int = DEFAULTS.crop_margin,
-                 backend: str = DEFAULTS.facenet_backend) -> None:
+                 backend: str = DEFAULTS.facenet_backend,
+                 onnx_spinning: bool = DEFAULTS.onnx_spinning) -> None:
         super().__init__(weights=weights, device=device, torch_threads=torch_threads)
         self.crop_size, self.crop_margin = crop_size, crop_margin
         self.info = ModelInfo(self.info.name, self.info.model_id, self.info.dim,
@@ -44,11 +45,11 @@ class FaceNetEmbedder(FaceEmbedder, Embedder):
         self.backend = "torch"
         self._onnx = None
         if backend == "onnxruntime" and self.device.type == "cpu":
-            self._onnx = self._load_onnx_copy(torch_threads)
+            self._onnx = self._load_onnx_copy(torch_threads, onnx_spinning)
             if self._onnx is not None:
                 self.backend = backend
 
-    def _load_onnx_copy(self, threads: int):
+    def _load_onnx_copy(self, threads: int, spinning: bool):
         """The onnxruntime twin, exported on first use; None (torch stays) if impossible."""
         from .export import export_model
         from .onnx_model import OnnxEmbedder
@@ -57,7 +58,7 @@ class FaceNetEmbedder(FaceEmbedder, Embedder):
             if not path.is_file():
                 log.info("Exporting FaceNet to ONNX once: %s", path)
                 export_model(self.model, self.info, path)
-            return OnnxEmbedder(path, threads=threads)
+            return OnnxEmbedder(path, threads=threads, spinning=spinning)
         except Exception as exc:  # no onnx package, read-only cache, a broken copy
             log.warning("FaceNet stays on torch: no usable ONNX copy at %s (%s)", path, exc)
             return None

@@ -80,7 +80,8 @@ class OnnxInput:
 class OnnxEmbedder(Embedder):
     kind = "onnx"
 
-    def __init__(self, path: str | os.PathLike, *, threads: int = 0) -> None:
+    def __init__(self, path: str | os.PathLike, *, threads: int = 0,
+                 spinning: bool = False) -> None:
         file = Path(path).expanduser()
         if not file.is_file():
             raise WeightsUnavailableError(f"ONNX model file not found: {file}. Use "
@@ -93,6 +94,9 @@ class OnnxEmbedder(Embedder):
         options = ort.SessionOptions()
         if threads > 0:
             options.intra_op_num_threads = threads
+        # spinning workers take a core from whatever else runs (README, Speed)
+        options.add_session_config_entry("session.intra_op.allow_spinning",
+                                         "1" if spinning else "0")
         try:
             self._session = ort.InferenceSession(str(file), options,
                                                  providers=["CPUExecutionProvider"])
