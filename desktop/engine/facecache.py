@@ -63,7 +63,8 @@ class PhotoRecord:
 def detector_key(settings: Settings) -> str:
     """Everything that changes a photo's detections."""
     kind = "" if settings.detector == "mtcnn" else "yunet-regions,"
-    return (f"det:{kind}{settings.min_face_size},            f"{','.join(f'{t:g}' for t in settings.det_thresholds)},{settings.min_det_prob:g},"
+    return (f"det:{kind}{settings.min_face_size},"
+            f"{','.join(f'{t:g}' for t in settings.det_thresholds)},{settings.min_det_prob:g},"
             f"{settings.detect_max_side}")
 
 
