@@ -100,6 +100,8 @@ def test_photos_held_up_are_not_live_and_check_nobody_in(engine, faces_dir, load
     fake = next(t for r in seen.results for t in r.tracks if t.label == NOT_LIVE)
     assert fake.text == NOT_LIVE and not fake.known and fake.liveness.score < 0.5
     assert seen.results[-1].rejected >= 2
+    rows = engine.db.query("SELECT action, detail FROM audit WHERE action = 'liveness_rejected'")
+    assert len(rows) >= 2 and all("Sample" not in detail for _, detail in rows)  # no names
 
 
 def test_a_live_face_in_the_video_still_checks_in_with_passive_on(engine, faces_dir):

@@ -20,7 +20,7 @@ GENESIS = "0" * 64
 
 ACTIONS = frozenset({
     "enroll", "rename", "delete", "export", "consent", "settings", "threshold", "reembed",
-    "key", "retention", "auth_refused"})
+    "key", "retention", "auth_refused", "liveness_rejected"})
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS audit (
