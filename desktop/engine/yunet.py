@@ -50,8 +50,15 @@ class YuNetDetector:
         self.mtcnn = mtcnn
         self.min_face_size, self.min_prob = mtcnn.min_face_size, mtcnn.min_prob
         self.max_side, self.device = mtcnn.max_side, mtcnn.device
-        self._yunet = cv2.FaceDetectorYN.create(str(self.path), "", (320, 320), YUNET_SCORE,
-                                                YUNET_NMS, 5000)
+        # OpenCV's DNN warns on stderr that its new engine ignores the default target:
+        # harmless, and it must not interleave with the CLI's one-line messages
+        level = cv2.utils.logging.getLogLevel()
+        cv2.utils.logging.setLogLevel(cv2.utils.logging.LOG_LEVEL_ERROR)
+        try:
+            self._yunet = cv2.FaceDetectorYN.create(str(self.path), "", (320, 320),
+                                                    YUNET_SCORE, YUNET_NMS, 5000)
+        finally:
+            cv2.utils.logging.setLogLevel(level)
 
     def detect(self, rgb: np.ndarray, max_side: int | None = None) -> list[Detection]:
         height, width = rgb.shape[:2]
