@@ -47,4 +47,6 @@ def test_choosing_dlib_reembeds_after_asking(engine, models, open_window, faces_
                         timeout=WAIT)
         assert json.loads(saved.read_text())["model"] == "dlib"
     finally:
+        # a switch still running (a slow machine) would swap the shared models after us
+        qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10 * WAIT)
         models.embedder = facenet  # the session's shared models stay FaceNet
