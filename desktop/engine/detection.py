@@ -73,14 +73,10 @@ class FaceDetector:
         image size is answered: see ``detection_scale`` for thin and tiny ones.
         """
         height, width = rgb.shape[:2]
-        scale = detection_scale(height, width, max_side or self.max_side, self.min_face_size)
-        if scale is None:
+        scaled = scaled_for_detection(rgb, max_side or self.max_side, self.min_face_size)
+        if scaled is None:
             return []
-        small = rgb if scale == 1.0 else cv2.resize(
-            rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
-            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        if not fits_pyramid(min(small.shape[:2]), self.min_face_size):
-            return []
+        small, scale = scaled
         try:
             boxes, probs, points = self._mtcnn.detect(np.ascontiguousarray(small),
                                                       landmarks=True)
@@ -122,6 +118,22 @@ def fits_pyramid(short_side: int, min_face_size: int) -> bool:
     """Whether MTCNN's image pyramid has at least one level (its own arithmetic): an image
     whose short side is under ``min_face_size`` cannot hold a face it looks for."""
     return short_side * (12.0 / min_face_size) >= 12
+
+
+def scaled_for_detection(rgb: np.ndarray, max_side: int,
+                         min_face_size: int) -> tuple[np.ndarray, float] | None:
+    """The image resized as detection wants it (``detection_scale``) and the factor used,
+    or None when no face of ``min_face_size`` can fit."""
+    height, width = rgb.shape[:2]
+    scale = detection_scale(height, width, max_side, min_face_size)
+    if scale is None:
+        return None
+    small = rgb if scale == 1.0 else cv2.resize(
+        rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
+        interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
+    if not fits_pyramid(min(small.shape[:2]), min_face_size):
+        return None
+    return small, scale
 
 
 def detection_scale(height: int, width: int, max_side: int, min_face_size: int) -> float | None:

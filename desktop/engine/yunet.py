@@ -16,7 +16,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from .detection import Detection, FaceDetector, detection_scale, fits_pyramid
+from .detection import Detection, FaceDetector, scaled_for_detection
 from .errors import KioskError
 from .live import iou
 
@@ -61,15 +61,10 @@ class YuNetDetector:
             cv2.utils.logging.setLogLevel(level)
 
     def detect(self, rgb: np.ndarray, max_side: int | None = None) -> list[Detection]:
-        height, width = rgb.shape[:2]
-        scale = detection_scale(height, width, max_side or self.max_side, self.min_face_size)
-        if scale is None:
+        scaled = scaled_for_detection(rgb, max_side or self.max_side, self.min_face_size)
+        if scaled is None:
             return []
-        small = rgb if scale == 1.0 else cv2.resize(
-            rgb, (max(1, round(width * scale)), max(1, round(height * scale))),
-            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-        if not fits_pyramid(min(small.shape[:2]), self.min_face_size):
-            return []
+        small, scale = scaled
         faces = []
         for x1, y1, x2, y2 in self._regions(self._propose(small), small.shape):
             for det in self.mtcnn.detect(np.ascontiguousarray(small[y1:y2, x1:x2]),
