@@ -102,7 +102,9 @@ def client(base_url) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def token_url(server_engine, module_settings) -> Iterator[str]:
     from desktop.server import create_app
-    settings = dataclasses.replace(module_settings, api_token="s3cret-kiosk-token")
+    # many deliberate refusals per minute here; the rate limit has its own test and server
+    settings = dataclasses.replace(module_settings, api_token="s3cret-kiosk-token",
+                                   auth_failures_per_minute=10_000)
     with running(create_app(server_engine, settings)) as url:
         yield url
 
