@@ -421,7 +421,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--token", dest="api_token", help="bearer token (or $FACE_KIOSK_TOKEN)")
     from .db_cli import add_parser as add_db_parser
     add_db_parser(add)  # copy, serve (shared store); encrypt, decrypt, rekey (cli_privacy)
-    cli_privacy.add_commands(sub, common)
+    cli_privacy.add_commands(add)
     p = add("bench", cmd_bench, "print where the time goes (stages, live loop, index scale)")
     p.add_argument("--video", help="video file for the live-loop figures")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")

@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .config import Settings
@@ -136,12 +137,8 @@ def cmd_db_key(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def add_commands(sub, common: argparse.ArgumentParser) -> None:
-    def add(name: str, func, help_: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, parents=[common], help=help_, description=help_)
-        p.set_defaults(func=func)
-        return p
-
+def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
+    """Register the privacy commands with cli.py's ``add(name, func, help)``."""
     p = add("audit", cmd_audit, "the audit trail (who enrolled, exported, deleted ...)")
     p.add_argument("--verify", action="store_true",
                    help="check the hash chain; exit 1 if a row was changed or removed")
