@@ -44,7 +44,7 @@ def _engine(settings: Settings, **kwargs):
 
 
 def _models(settings: Settings):
-    from .engine.recognizer import Models
+    from .engine.models import Models
     return Models(settings)
 
 

@@ -65,7 +65,7 @@ def weights_path() -> Path:
 def models(weights_path):
     """MTCNN + FaceNet (CASIA-WebFace weights), loaded once for the whole run."""
     from desktop.config import Settings
-    from desktop.engine.recognizer import Models
+    from desktop.engine.models import Models
     return Models(Settings(weights=str(weights_path), antispoof_weights=str(ANTISPOOF)))
 
 
@@ -73,7 +73,7 @@ def models(weights_path):
 def dlib_models(weights_path):
     """MTCNN + dlib through the same Models class the engine uses (--model dlib)."""
     from desktop.config import Settings
-    from desktop.engine.recognizer import Models
+    from desktop.engine.models import Models
     return Models(Settings(model="dlib", weights=str(weights_path)))
 
 

@@ -13,7 +13,7 @@ from desktop.engine.errors import FaceCountError
 from desktop.engine.evaluation import threshold_for_fpir
 from desktop.engine.index import build_index, is_exact
 from desktop.engine.matching import decide
-from desktop.engine.recognizer import subject_face
+from desktop.engine.subject import subject_face
 from desktop.gui.sample_collector import NO_FACE, SEVERAL, subject
 
 

@@ -123,7 +123,7 @@ def test_old_schema_migrates_and_switches_from_legacy_crops(settings, models, dl
 @pytest.fixture(scope="module")
 def fusion_models(weights_path):
     from desktop.config import Settings
-    from desktop.engine.recognizer import Models
+    from desktop.engine.models import Models
     return Models(Settings(model="fusion", weights=str(weights_path)))
 
 

@@ -51,7 +51,7 @@ def run_bench(settings: Settings, args: argparse.Namespace | None = None, *,
     if not root.is_dir():
         raise KioskError(f"the bench needs the developer photos at {root} (set KIOSK_FACES)")
     if models is None:
-        from ..engine.recognizer import Models
+        from ..engine.models import Models
         models = Models(settings)
     tables: list[Table] = []
     header = machine_line(settings)

@@ -30,7 +30,8 @@ def child_main() -> None:
     marks["first_frame"] = time.time() - spawned
     from desktop.config import load_settings
     from desktop.engine.live import LiveRecognizer
-    from desktop.engine.recognizer import FaceEngine, Models
+    from desktop.engine.models import Models
+    from desktop.engine.recognizer import FaceEngine
     marks["imports"] = time.time() - spawned
     settings = load_settings(db_dir)
     models = Models(settings)
