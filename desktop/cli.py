@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from . import cli_privacy
-from .config import Settings, load_settings
+from .config import Settings
 from .engine.errors import DuplicateFaceError, KioskError
 from .logging_setup import setup_logging
+from .settings_file import load_settings
 
 log = logging.getLogger("desktop.cli")
 

@@ -79,7 +79,7 @@ def dlib_models(weights_path):
 
 @pytest.fixture
 def settings(tmp_path, weights_path):
-    from desktop.config import load_settings
+    from desktop.settings_file import load_settings
     return load_settings(tmp_path / "db", weights=str(weights_path),
                          antispoof_weights=str(ANTISPOOF))
 
