@@ -22,7 +22,6 @@ from .settings_file import load_settings
 log = logging.getLogger("desktop.cli")
 
 
-# ----------------------------------------------------------------------------- helpers
 def _images(paths: list[str]) -> Iterator[tuple[str, object]]:
     """(path, RGB array or the KioskError explaining why not) for each path."""
     from .engine.images import load_image
