@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from .cli_common import open_engine
 from .config import Settings
 from .engine.errors import KioskError
 
@@ -71,8 +72,7 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_person_export(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.recognizer import FaceEngine
-    engine = FaceEngine(settings, frontend=ACTOR)
+    engine = open_engine(settings)
     out = Path(args.out or f"{args.name}.zip")
     summary = engine.export_person(args.name, out)
     print(f"wrote {out}: {summary['samples']} sample(s), {summary['crops']} face photo(s), "

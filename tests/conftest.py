@@ -65,7 +65,7 @@ def weights_path() -> Path:
 def models(weights_path):
     """MTCNN + FaceNet (CASIA-WebFace weights), loaded once for the whole run."""
     from desktop.config import Settings
-    from desktop.engine.recognizer import Models
+    from desktop.engine.models import Models
     return Models(Settings(weights=str(weights_path), antispoof_weights=str(ANTISPOOF)))
 
 
@@ -73,13 +73,13 @@ def models(weights_path):
 def dlib_models(weights_path):
     """MTCNN + dlib through the same Models class the engine uses (--model dlib)."""
     from desktop.config import Settings
-    from desktop.engine.recognizer import Models
+    from desktop.engine.models import Models
     return Models(Settings(model="dlib", weights=str(weights_path)))
 
 
 @pytest.fixture
 def settings(tmp_path, weights_path):
-    from desktop.config import load_settings
+    from desktop.settings_file import load_settings
     return load_settings(tmp_path / "db", weights=str(weights_path),
                          antispoof_weights=str(ANTISPOOF))
 

@@ -18,7 +18,7 @@ from desktop.engine.detection import Detection
 from desktop.engine.embedding import EMBEDDING_DIM, ModelInfo
 from desktop.engine.gallery import Gallery
 from desktop.engine.matching import Match, decide
-from desktop.engine.recognizer import Face
+from desktop.engine.results import Face
 
 MODEL = ModelInfo(name="synthetic", model_id="synthetic:0000000000000000")
 Box = tuple[float, float, float, float]

@@ -156,7 +156,7 @@ def test_model_names_are_parsed():
 
 
 def test_model_selection_env_and_flag(tmp_path, monkeypatch):
-    from desktop.config import load_settings
+    from desktop.settings_file import load_settings
     assert load_settings(tmp_path).model == "facenet"
     monkeypatch.setenv("FACE_KIOSK_MODEL", "dlib")
     assert load_settings(tmp_path).model == "dlib"
@@ -190,8 +190,8 @@ def test_missing_dlib_install_is_a_clear_error():
 
 def test_engine_uses_the_loaded_models_crop_and_threshold(dlib_models, tmp_path, faces_dir,
                                                           load, weights_path):
-    from desktop.config import load_settings
     from desktop.engine.recognizer import FaceEngine
+    from desktop.settings_file import load_settings
     engine = FaceEngine(load_settings(tmp_path / "db", model="dlib",
                                       weights=str(weights_path)), dlib_models)
     try:

@@ -135,8 +135,8 @@ def test_the_gate_decides_which_frames_are_recognised(synthetic, tmp_path):
 
 
 def test_reconfigure_checks_everything_first_then_applies_what_changed(synthetic, tmp_path):
-    from desktop.config import SettingsError
     from desktop.engine.configure import reconfigure
+    from desktop.settings_file import SettingsError
     with pytest.raises(SettingsError, match="confirm_frames"):
         reconfigure(synthetic, {"cooldown_minutes": 3, "confirm_frames": 0})
     assert synthetic.settings.cooldown_minutes == 10.0  # nothing applied

@@ -7,14 +7,15 @@ import numpy as np
 import pytest
 from synthetic import face, identity
 
-from desktop.config import DEFAULTS, SettingsError, coerce, load_settings
+from desktop.config import DEFAULTS
 from desktop.engine.configure import validate
 from desktop.engine.errors import FaceCountError
 from desktop.engine.evaluation import threshold_for_fpir
 from desktop.engine.index import build_index, is_exact
 from desktop.engine.matching import decide
-from desktop.engine.recognizer import subject_face
+from desktop.engine.subject import subject_face
 from desktop.gui.sample_collector import NO_FACE, SEVERAL, subject
+from desktop.settings_file import SettingsError, coerce, load_settings
 
 
 # ----------------------------------------------------------------------------- decision

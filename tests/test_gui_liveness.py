@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from gui_helpers import WAIT, Seen, slideshow
 
-from desktop.config import SettingsError, coerce
 from desktop.engine.names import NOT_LIVE
 from desktop.gui.video_view import FAKE
+from desktop.settings_file import SettingsError, coerce
 
 ATTACKS = ("minivision_image_F1.jpg", "minivision_image_F2.jpg")
 REAL = "minivision_image_T1.jpg"

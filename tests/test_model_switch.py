@@ -123,15 +123,15 @@ def test_old_schema_migrates_and_switches_from_legacy_crops(settings, models, dl
 @pytest.fixture(scope="module")
 def fusion_models(weights_path):
     from desktop.config import Settings
-    from desktop.engine.recognizer import Models
+    from desktop.engine.models import Models
     return Models(Settings(model="fusion", weights=str(weights_path)))
 
 
 def test_fusion_names_enrolled_people_and_not_strangers(tmp_path, weights_path, fusion_models,
                                                         faces_dir, load):
-    from desktop.config import load_settings
     from desktop.engine.matching import model_defaults
     from desktop.engine.recognizer import FaceEngine
+    from desktop.settings_file import load_settings
     embedder = fusion_models.embedder
     assert embedder.kind == "fusion" and embedder.dim == 512 + 128
     engine = FaceEngine(load_settings(tmp_path / "db", model="fusion", weights=str(weights_path)),

@@ -77,9 +77,9 @@ def test_encrypted_database_asks_for_the_key_at_start_up(tmp_path, qtbot):
     from PyQt5.QtCore import QTimer
     from PyQt5.QtWidgets import QInputDialog, QLineEdit
 
-    from desktop.config import load_settings
     from desktop.engine.database import Database
     from desktop.gui.app import ask_key
+    from desktop.settings_file import load_settings
     settings = load_settings(tmp_path / "db")
     Database(settings.db_path, key="typed key").close()
     asked = []

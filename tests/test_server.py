@@ -69,7 +69,7 @@ def assert_error(response: httpx.Response, status: int, *words: str) -> str:
 # ----------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def module_settings(tmp_path_factory, weights_path):
-    from desktop.config import load_settings
+    from desktop.settings_file import load_settings
     return load_settings(tmp_path_factory.mktemp("server") / "db", weights=str(weights_path))
 
 

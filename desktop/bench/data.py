@@ -17,7 +17,8 @@ import numpy as np
 from ..engine.errors import KioskError
 from ..engine.images import is_image_file, load_image
 from ..engine.live import UNKNOWN
-from ..engine.recognizer import FaceEngine, subject_face
+from ..engine.recognizer import FaceEngine
+from ..engine.subject import subject_face
 from .util import progress
 
 log = logging.getLogger(__name__)

@@ -18,12 +18,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config import load_settings
 from ..engine.database import Database
 from ..engine.embedding import EMBEDDING_DIM
 from ..engine.gallery import Gallery
 from ..engine.images import load_image
-from ..engine.recognizer import FaceEngine, Models
+from ..engine.models import Models
+from ..engine.recognizer import FaceEngine
+from ..settings_file import load_settings
 from .data import split_people
 from .util import cpu_snapshot, median, others_share
 

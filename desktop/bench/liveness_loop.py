@@ -15,10 +15,11 @@ import tempfile
 from pathlib import Path
 from statistics import median
 
-from ..config import load_settings
+from ..engine.models import Models
 from ..engine.names import NOT_LIVE
 from ..engine.pipeline import PipelineListener
-from ..engine.recognizer import FaceEngine, Models
+from ..engine.recognizer import FaceEngine
+from ..settings_file import load_settings
 from .play import play_pipeline, video_clip, warm_up
 from .scoring import summarise
 

@@ -51,7 +51,7 @@ def run_bench(settings: Settings, args: argparse.Namespace | None = None, *,
     if not root.is_dir():
         raise KioskError(f"the bench needs the developer photos at {root} (set KIOSK_FACES)")
     if models is None:
-        from ..engine.recognizer import Models
+        from ..engine.models import Models
         models = Models(settings)
     tables: list[Table] = []
     header = machine_line(settings)
@@ -135,8 +135,8 @@ def _write_json(path: Path, header: str, options: BenchOptions, tables: list[Tab
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m desktop.bench`: the CLI's bench plus the flags main.py does not have yet."""
-    from ..config import load_settings
     from ..logging_setup import setup_logging
+    from ..settings_file import load_settings
     parser = argparse.ArgumentParser(prog="python -m desktop.bench", description=__doc__)
     parser.add_argument("--db", help="settings folder (its settings.json tunes the engine)")
     parser.add_argument("--weights")

@@ -119,7 +119,7 @@ def startup(url: str, home: Path, size: int) -> tuple[float, float]:
                             "created_at) VALUES (?, ?, ?, ?, ?, ?)",
                             [(pid, v.tobytes(), b"", "bench", MODEL.model_id, 0.0)
                              for v in _unit(rng, n)])
-            gallery._bump(cur)
+            gallery.index.bump(cur)
     db.close()
     times = []
     for _ in range(2):  # cold (no cached index file: a new kiosk), then warm

@@ -28,9 +28,10 @@ def child_main() -> None:
         frame[(480 - h) // 2:(480 - h) // 2 + h, (640 - w) // 2:(640 - w) // 2 + w] = photo
         frames = [frame, frame.copy()]
     marks["first_frame"] = time.time() - spawned
-    from desktop.config import load_settings
     from desktop.engine.live import LiveRecognizer
-    from desktop.engine.recognizer import FaceEngine, Models
+    from desktop.engine.models import Models
+    from desktop.engine.recognizer import FaceEngine
+    from desktop.settings_file import load_settings
     marks["imports"] = time.time() - spawned
     settings = load_settings(db_dir)
     models = Models(settings)

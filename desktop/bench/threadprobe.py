@@ -27,9 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.policy != "default":
         os.environ["OMP_WAIT_POLICY"] = args.policy.upper()  # before torch is imported
 
-    from ..config import load_settings
     from ..engine.detection import build_detector
     from ..engine.embedders import load_embedder
+    from ..settings_file import load_settings
     from . import data
     from .options import faces_root
     from .util import busy_process, median_ms

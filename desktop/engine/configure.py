@@ -6,7 +6,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from ..config import SettingsError, coerce
+from ..settings_file import SettingsError, coerce
 from .detection import build_detector
 from .pipeline import LivePipeline
 from .recognizer import FaceEngine

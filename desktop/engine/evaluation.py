@@ -30,7 +30,7 @@ from .lfwpairs import PairsResult, read_pairs, ten_fold
 from .matching import model_defaults
 from .openset import RULES, GalleryScorer, OpenSetResult, score_open_set, threshold_for_fpir
 from .quality import quality_problem
-from .recognizer import subject_index
+from .subject import subject_index
 from .templates import Templates
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def labelled_photos(root: Path) -> dict[str, list[Path]]:
 
 
 def enrollment_face(record: PhotoRecord) -> FaceRecord | None:
-    """The engine's subject rule (recognizer.subject_index) on cached faces."""
+    """The engine's subject rule (subject.subject_index) on cached faces."""
     index = subject_index([f.area for f in record.faces])
     return None if index is None else record.faces[index]
 

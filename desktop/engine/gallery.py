@@ -1,34 +1,26 @@
 """Enrolled people and their face samples, with a Faiss index derived from the database.
 
-The SQLite file is the truth. The index is rebuilt from it when its file is missing or
-belongs to another generation (every write bumps ``generation`` in the same
-transaction), and when another process (the HTTP service beside the window) has
-changed the database.
+The store is the truth; the index, the names and the templates searched are derived from
+it and kept in step by ``GalleryIndex`` (gallery_index.py).
 """
 from __future__ import annotations
 
 import logging
-import os
-import threading
 import time
-from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import faiss
 import numpy as np
 
 from . import attendance, modelstore
 from .embedders.stored import StoredCrop
 from .embedding import EMBEDDING_DIM, ModelInfo
 from .errors import KioskError, ModelMismatchError, UnknownPersonError
+from .gallery_index import GalleryIndex
 from .images import encode_jpeg
-from .index import build_index, is_exact
 from .matching import default_threshold
 from .names import name_key, normalize_name
 from .store import Store, describe
-from .templates import Templates
 
 log = logging.getLogger(__name__)
 
@@ -64,21 +56,11 @@ class Gallery:
     def __init__(self, db: Store, model: ModelInfo, *, allow_model_mismatch: bool = False) -> None:
         self.db = db
         self.model = model
-        self._lock = threading.RLock()
-        self.dim = int(getattr(model, "dim", 0) or EMBEDDING_DIM)
-        """Vector length; taken from the stored vectors when there are any."""
-        self._index: faiss.Index = build_index(np.zeros((0, self.dim), np.float32),
-                                               np.zeros(0, np.int64))
-        self.templates = Templates()
-        self._person_of_sample: dict[int, int] = {}
-        self._names: dict[int, str] = {}
-        self._max_samples = 0
-        self._generation = -1
-        self._data_version = -1
-        self.persist_index = not getattr(db, "encrypted", False)
-        """A saved index holds every embedding in clear: never beside an encrypted database."""
+        self.index = GalleryIndex(db, int(getattr(model, "dim", 0) or EMBEDDING_DIM),
+                                  lambda: self.model_mismatch)
+        """The derived index, names and templates; its lock guards them and our writes."""
         self._claim_model(allow_model_mismatch)
-        self._load_index()
+        self.index.load()
 
     # ---------------------------------------------------------------- model & settings
     def _claim_model(self, allow_mismatch: bool) -> None:
@@ -126,112 +108,20 @@ class Gallery:
             cur.set_meta("threshold", f"{value:.4f}")
             modelstore.set_model_threshold(cur, self.model.model_id, value)
 
-    # ---------------------------------------------------------------- index upkeep
+    # ---------------------------------------------------------------- derived index
     @property
-    def index_dir(self) -> Path:
-        return self.db.path.parent
+    def dim(self) -> int:
+        """Vector length; taken from the stored vectors when there are any."""
+        return self.index.dim
 
-    def _index_path(self, generation: int) -> Path:
-        return self.index_dir / f"index-{generation}.faiss"
-
-    def _current_generation(self) -> int:
-        return int(self.db.get_meta("generation", "0") or 0)
-
-    def _load_index(self) -> None:
-        """Load the saved index of the current generation, or rebuild it from SQLite."""
-        with self._lock:
-            # Taken before reading: a commit made while we load changes data_version after
-            # this point, so the next refresh() sees it (recording it after would hide it).
-            version = self.db.data_version()
-            generation = self._current_generation()
-            rows = self.db.query("SELECT s.id, s.person_id, p.name FROM samples s "
-                                 "JOIN people p ON p.id = s.person_id")
-            self._person_of_sample = {sid: pid for sid, pid, _ in rows}
-            self._names = {pid: name for _, pid, name in rows}
-            self._load_templates()
-            counts: dict[int, int] = defaultdict(int)
-            for pid in self._person_of_sample.values():
-                counts[pid] += 1
-            self._max_samples = max(counts.values(), default=0)
-            path = self._index_path(generation)
-            index = None
-            if self.persist_index and path.is_file() and not self.model_mismatch:
-                try:
-                    index = faiss.read_index(str(path))
-                    if index.ntotal != len(rows):
-                        log.warning("Index %s has %d vectors, database %d: rebuilding",
-                                    path.name, index.ntotal, len(rows))
-                        index = None
-                except RuntimeError as exc:
-                    log.warning("Unreadable index %s (%s): rebuilding", path.name, exc)
-            if index is None:
-                index = self._rebuild(generation)
-            self._index = index
-            self._generation = generation
-            self._data_version = version
-
-    def _vectors(self, blobs: list[bytes]) -> np.ndarray:
-        if blobs:
-            self.dim = len(blobs[0]) // 4
-        return (np.frombuffer(b"".join(blobs), np.float32).reshape(-1, self.dim) if blobs
-                else np.zeros((0, self.dim), np.float32))
-
-    def _load_templates(self) -> None:
-        rows = self.db.query("SELECT person_id, embedding, in_template FROM samples "
-                             "ORDER BY person_id, id")
-        self.templates.clear()
-        vectors = self._vectors([r[1] for r in rows])
-        by_person: dict[int, list[int]] = defaultdict(list)
-        for i, row in enumerate(rows):
-            by_person[row[0]].append(i)
-        for pid, idx in by_person.items():
-            self.templates.add(pid, vectors[idx], [bool(rows[i][2]) for i in idx])
-
-    def _rebuild(self, generation: int) -> faiss.Index:
-        started = time.perf_counter()
-        rows = self.db.query("SELECT id, embedding FROM samples ORDER BY id")
-        ids = np.array([r[0] for r in rows], np.int64)
-        vectors = self._vectors([r[1] for r in rows])
-        index = build_index(vectors, ids)
-        log.info("Rebuilt Faiss index from %d samples in %.0f ms", len(rows),
-                 (time.perf_counter() - started) * 1000)
-        self._save(index, generation)
-        return index
-
-    def _save(self, index: faiss.Index, generation: int) -> None:
-        """Write index-<generation>.faiss atomically and drop older generations; with an
-        encrypted database the index stays in memory only (see README, Privacy)."""
-        path = self._index_path(generation)
-        if not self.persist_index:
-            for old in self.index_dir.glob("index-*.faiss"):
-                old.unlink(missing_ok=True)
-            return
-        # one temporary name per process and thread: two savers of one generation must
-        # not write into the same file
-        tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-        try:
-            faiss.write_index(index, str(tmp))
-            os.replace(tmp, path)
-        except (RuntimeError, OSError) as exc:
-            log.warning("Could not save the index (%s); it will be rebuilt on next start", exc)
-            tmp.unlink(missing_ok=True)
-        for old in self.index_dir.glob("index-*.faiss*"):
-            if old != path and not old.name.startswith(f"{path.name}."):
-                old.unlink(missing_ok=True)  # older generations, and a killed saver's .tmp
+    @property
+    def persist_index(self) -> bool:
+        return self.index.persist
 
     def refresh(self) -> None:
         """Pick up commits made by other processes (cheap when nothing changed), and finish
         a deletion's checkpoint that a reader had held up."""
-        if self.db.checkpoint_pending:
-            self.db.checkpoint()
-        version = self.db.data_version()
-        if version != self._data_version:
-            with self._lock:
-                if self._current_generation() != self._generation:
-                    log.info("Gallery changed by another process: reloading")
-                    self._load_index()
-                else:  # only attendance or settings changed
-                    self._data_version = version
+        self.index.refresh()
 
     # ---------------------------------------------------------------- queries
     def people(self) -> list[Person]:
@@ -269,45 +159,27 @@ class Gallery:
 
     @property
     def size(self) -> int:
-        return len(self._names)
+        return len(self.index.names)
 
     @property
     def sample_count(self) -> int:
-        return self._index.ntotal
+        return self.index.faiss_index.ntotal
 
     def search(self, vectors: np.ndarray, k: int = 2) -> list[list[tuple[str, float]]]:
         """For each query vector, the ``k`` most similar *people* (best sample each), best first."""
         self.refresh()
-        with self._lock:
-            if self._index.ntotal == 0 or len(vectors) == 0:
-                return [[] for _ in range(len(vectors))]
-            # the k-th best person's best sample ranks at most k * max_samples: exact
-            depth = min(self._index.ntotal, k * max(self._max_samples, 1))
-            sims, ids = self._index.search(np.ascontiguousarray(vectors, np.float32), depth)
-            results = []
-            for row_sims, row_ids in zip(sims, ids):
-                best: dict[int, float] = {}
-                for sim, sid in zip(row_sims, row_ids):
-                    pid = self._person_of_sample.get(int(sid))
-                    if pid is not None and pid not in best:
-                        best[pid] = float(sim)
-                        if len(best) == k:
-                            break
-                results.append([(self._names[pid], sim) for pid, sim in best.items()])
-        return results
+        return self.index.search(vectors, k)
 
     def search_templates(self, vectors: np.ndarray, k: int = 2) -> list[list[tuple[str, float]]]:
         """For each query vector, the ``k`` people with the most similar templates."""
         self.refresh()
-        with self._lock:
-            return [[(self._names[pid], sim) for pid, sim in row]
-                    for row in self.templates.search(vectors, k)]
+        return self.index.search_templates(vectors, k)
 
     def person_vectors(self, name: str) -> tuple[np.ndarray, np.ndarray]:
         """The person's sample vectors and their in-template flags ([] for a new name)."""
         rows = self.db.query("SELECT s.embedding, s.in_template FROM samples s JOIN people p "
                              "ON p.id = s.person_id WHERE p.name = ? ORDER BY s.id", (name,))
-        return self._vectors([r[0] for r in rows]), np.array([bool(r[1]) for r in rows], bool)
+        return self.index.vectors([r[0] for r in rows]), np.array([bool(r[1]) for r in rows], bool)
 
     # ---------------------------------------------------------------- writes
     def add_samples(self, name: str, vectors: np.ndarray, crops: list[np.ndarray],
@@ -325,18 +197,13 @@ class Gallery:
             raise ModelMismatchError("the database holds another model's embeddings; "
                                      "run `python main.py reembed` first")
         vectors = np.ascontiguousarray(vectors, np.float32)
-        if self._index.d != vectors.shape[1]:
-            if self._index.ntotal:
-                raise ModelMismatchError(f"{vectors.shape[1]}-d vectors cannot join a gallery "
-                                         f"of {self._index.d}-d ones")
-            self.dim = vectors.shape[1]
-            self._index = build_index(np.zeros((0, self.dim), np.float32), np.zeros(0, np.int64))
+        self.index.fit_dim(vectors.shape[1])
         now = time.time()
         jpegs = [encode_jpeg(crop) if keep_crops else b"" for crop in crops]
         flags = [True] * len(vectors) if in_template is None else [bool(f) for f in in_template]
         keep = stored if stored is not None and keep_crops else [None] * len(vectors)
         faces = [modelstore.face_columns(s) for s in keep]
-        with self._lock:
+        with self.index.lock:
             with self.db.transaction() as cur:
                 row = find_person(cur.execute("SELECT id, name FROM people").fetchall(), name)
                 pid: Any = row[0] if row else cur.execute(
@@ -351,41 +218,24 @@ class Gallery:
                         (pid, np.asarray(vector, np.float32).tobytes(), jpeg, source,
                          self.model.model_id, now, int(flag), face, meta)).lastrowid)
                 modelstore.insert_vectors(cur, self.model.model_id, dict(zip(ids, vectors)))
-                generation = self._bump(cur)
+                generation = self.index.bump(cur)
             stored_name = self.db.query("SELECT name FROM people WHERE id = ?", (pid,))[0][0]
-            self._index.add_with_ids(np.ascontiguousarray(vectors, np.float32),
-                                     np.array(ids, np.int64))
-            self._person_of_sample.update({sid: pid for sid in ids})
-            self._names[pid] = stored_name
-            self.templates.add(pid, vectors, flags)
-            self._max_samples = max(self._max_samples,
-                                    sum(1 for p in self._person_of_sample.values() if p == pid))
-            self._commit_index(generation)
+            self.index.added(pid, stored_name, ids, vectors, flags, generation)
         log.info("Enrolled %d sample(s) for person #%d", len(ids), pid)
         return self.person(stored_name)
 
     def delete_person(self, name: str, keep_attendance: bool = False) -> DeleteReport:
         """Remove the person, every sample and crop, their index entries and (by default)
         their attendance; with ``keep_attendance`` only names and times are kept."""
-        with self._lock:
+        with self.index.lock:
             person = self.person(name)
             with self.db.transaction() as cur:
                 samples = cur.execute("DELETE FROM samples WHERE person_id = ?",
                                       (person.id,)).rowcount
                 checkins, days = attendance.detach_person(cur, person.id, keep_attendance)
                 cur.execute("DELETE FROM people WHERE id = ?", (person.id,))
-                generation = self._bump(cur)
-            gone = np.array([s for s, p in self._person_of_sample.items() if p == person.id],
-                            np.int64)
-            if is_exact(self._index):
-                self._index.remove_ids(gone)
-                for sid in gone:
-                    self._person_of_sample.pop(int(sid), None)
-                self._names.pop(person.id, None)
-                self.templates.remove(person.id)
-                self._commit_index(generation)
-            else:
-                self._load_index()
+                generation = self.index.bump(cur)
+            self.index.removed(person.id, generation)
         self.db.checkpoint()
         # ids, not names: the log file must not outlive a deleted person
         log.info("Deleted person #%d: %d samples, %d check-ins (%s)", person.id, samples,
@@ -398,20 +248,19 @@ class Gallery:
         clash = self._person_id(new)
         if clash is not None and clash != person.id:
             raise KioskError(f"there is already a person named {new!r}")
-        with self._lock:
+        with self.index.lock:
             with self.db.transaction() as cur:
                 cur.execute("UPDATE people SET name = ? WHERE id = ?", (new, person.id))
                 attendance.rename_person(cur, person.id, new)
-                generation = self._bump(cur)
-            self._names[person.id] = new
-            self._commit_index(generation)
+                generation = self.index.bump(cur)
+            self.index.renamed(person.id, new, generation)
         return self.person(new)
 
     def replace_embeddings(self, vectors: dict[int, np.ndarray]) -> None:
         """Re-embedding: make the loaded model the active one, with ``vectors`` (every
         sample's), keeping the other models' vectors; the threshold becomes the one stored
         for this model (its default the first time)."""
-        with self._lock:
+        with self.index.lock:
             with self.db.transaction() as cur:
                 cur.executemany("UPDATE samples SET embedding = ?, model_id = ? WHERE id = ?",
                                 [(v.astype(np.float32).tobytes(), self.model.model_id, sid)
@@ -421,26 +270,5 @@ class Gallery:
                 cur.set_meta("model_id", self.model.model_id)
                 cur.set_meta("model_name", self.model.name)
                 cur.set_meta("threshold", modelstore.model_threshold_in(cur, self.model.model_id))
-                self._bump(cur)
-            self._load_index()
-
-    def _bump(self, cur) -> int:
-        """Next generation, inside the write's transaction. If another process wrote since
-        our index was loaded, our index is marked stale (-1) and reloaded after commit."""
-        row = cur.execute("SELECT value FROM meta WHERE key = 'generation'").fetchone()
-        current = int(row[0]) if row else 0
-        if current != self._generation:
-            self._generation = -1
-        cur.set_meta("generation", current + 1)
-        return current + 1
-
-    def _commit_index(self, generation: int) -> None:
-        """After a write: save the patched index, or reload it if it was stale."""
-        if self._generation == -1:
-            self._load_index()
-            return
-        # _data_version stays: our own commits do not change it, and reading it now could
-        # swallow a commit another process made since ours
-        self._generation = generation
-        self._save(self._index, generation)
-
+                self.index.bump(cur)
+            self.index.load()

@@ -25,7 +25,8 @@ from .live_liveness import LivenessGate, RejectCounter, TrackLiveness
 from .liveness import OFF
 from .matching import Match
 from .names import NOT_LIVE, PENDING, UNKNOWN
-from .recognizer import Face, FaceEngine
+from .recognizer import FaceEngine
+from .results import Face
 
 log = logging.getLogger(__name__)
 

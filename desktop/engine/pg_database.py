@@ -29,6 +29,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from .errors import DatabaseError, StoreOfflineError
+from .pg_cursor import PgCursor
 from .pg_schema import NOTIFY_CHANNEL, WRITE_LOCK, migrate, to_postgres
 
 log = logging.getLogger(__name__)
@@ -124,7 +125,7 @@ class PgDatabase:
 
     # ------------------------------------------------------------------ the contract
     @contextmanager
-    def transaction(self) -> Iterator[_PgCursor]:
+    def transaction(self) -> Iterator[PgCursor]:
         """One write transaction, serialised with every other writer of the database;
         nested calls on the same thread join the outer one."""
         outer = getattr(self._local, "cursor", None)
@@ -134,7 +135,7 @@ class PgDatabase:
         with self._connection() as conn:
             with conn.transaction():
                 conn.execute("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK,))
-                cursor = _PgCursor(conn.cursor())
+                cursor = PgCursor(conn.cursor())
                 self._local.cursor = cursor
                 try:
                     yield cursor
@@ -287,59 +288,6 @@ class PgDatabase:
                 callback()
             except Exception:  # a failing callback must not stop change propagation
                 log.exception("store tick callback failed")
-
-
-class _PgCursor:
-    """The cursor surface the engine uses inside transactions, in SQLite's dialect."""
-
-    def __init__(self, cursor: psycopg.Cursor) -> None:
-        self._cur = cursor
-        self.wrote_meta = False
-
-    def execute(self, sql: str, params: tuple = ()) -> _Result:
-        statement = to_postgres(sql)
-        self.wrote_meta |= statement.writes_meta
-        self._cur.execute(statement.sql, params)
-        if statement.returns_id:
-            row = self._cur.fetchone()
-            return _Result(self._cur, row[0] if row else None)
-        return _Result(self._cur, None)
-
-    def executemany(self, sql: str, rows: list[tuple]) -> _Result:
-        statement = to_postgres(sql, many=True)
-        self.wrote_meta |= statement.writes_meta
-        self._cur.executemany(statement.sql, rows)
-        return _Result(self._cur, None)
-
-    def set_meta(self, key: str, value: object) -> None:
-        self.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
-                     "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, str(value)))
-
-    def reset_identity(self, table: str) -> None:
-        """After inserting explicit ids (db copy): new rows continue above the highest."""
-        self._cur.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                          f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)")
-
-    def claim(self, key: str) -> bool:
-        """Record an idempotency key in this transaction; False if it was applied before."""
-        self._cur.execute("INSERT INTO applied_ops(key, applied_at) VALUES (%s, %s) "
-                          "ON CONFLICT DO NOTHING", (key, time.time()))
-        return self._cur.rowcount == 1
-
-
-class _Result:
-    """What sqlite3's cursor offers after execute: fetchone/fetchall/rowcount/lastrowid."""
-
-    def __init__(self, cursor: psycopg.Cursor, lastrowid: int | None) -> None:
-        self._cur = cursor
-        self.lastrowid = lastrowid
-        self.rowcount = cursor.rowcount
-
-    def fetchone(self) -> tuple | None:
-        return None if self.lastrowid is not None else self._cur.fetchone()
-
-    def fetchall(self) -> list[tuple]:
-        return [] if self.lastrowid is not None else self._cur.fetchall()
 
 
 def _first_line(exc: BaseException) -> str:

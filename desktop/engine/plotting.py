@@ -7,7 +7,7 @@ import cv2
 import numpy as np
 
 from .errors import KioskError
-from .recognizer import SearchHit
+from .results import SearchHit
 
 TILE = 160
 CAPTION = 44

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from ..config import SETTINGS_FILE
+from ..settings_file import SETTINGS_FILE
 from . import audit, consent, retention
 from .consent import Consent, ConsentRequiredError
 from .errors import KioskError

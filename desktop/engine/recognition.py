@@ -14,7 +14,7 @@ from .live import FrameResult, Track
 from .live_liveness import ChallengeView, challenge_view
 from .liveness import LivenessVerdict
 from .matching import Match
-from .recognizer import Face
+from .results import Face
 
 
 @dataclass(frozen=True)

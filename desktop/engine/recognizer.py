@@ -1,173 +1,35 @@
 """The engine facade: photos in, identities out. Every front end calls this class.
 
-Models (MTCNN + FaceNet) are loaded once into ``Models`` and may be shared by several
-engines (tests open many databases with one set of models).
+Models (MTCNN + FaceNet) are loaded once into ``Models`` (models.py) and may be shared by
+several engines (tests open many databases with one set of models).
 """
 from __future__ import annotations
 
 import logging
-import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
-from ..config import DEFAULTS, Settings
+from ..config import Settings
 from . import audit, privacy, retention
 from .alignment import sharpness
-from .checks import duplicate_vote, outlier_flags
 from .consent import Consent
-from .detection import Detection, FaceDetector, build_detector, detector_kind
-from .embedders import Embedder, load_embedder
-from .embedders.stored import StoredCrop, stored_crop
-from .errors import DuplicateFaceError, FaceCountError, KioskError, LowQualityError
+from .detection import FaceDetector, build_detector, detector_kind
+from .embedders.stored import StoredCrop
+from .enrolling import add_crops
+from .errors import FaceCountError, KioskError, LowQualityError
 from .gallery import DeleteReport, Gallery, Person
 from .images import decode_jpeg
-from .liveness import LivenessVerdict, check_mode, judge, live_json, uses_passive
+from .liveness import LivenessVerdict, judge, uses_passive
 from .matching import Match, decide, model_defaults
+from .models import Models
 from .names import normalize_name
 from .quality import quality_problem
+from .results import EnrollReport, Face, FaceResult, SearchHit, Verification
 from .store import StoreStatus, open_attendance, open_store, store_status
-
-if TYPE_CHECKING:
-    from .antispoof import AntiSpoof
+from .subject import subject_face
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-
-@dataclass
-class Face:
-    """A detected face and the loaded model's crop of it."""
-    detection: Detection
-    crop: np.ndarray
-    image: np.ndarray | None = field(default=None, repr=False)
-    """The picture it was found in (for ``stored``)."""
-
-    def stored(self) -> StoredCrop | None:
-        """The model-neutral crop kept with an enrolled sample (embedders/stored.py)."""
-        return None if self.image is None else stored_crop(self.image, self.detection)
-
-
-@dataclass(frozen=True)
-class FaceResult:
-    box: tuple[float, float, float, float]
-    det_prob: float
-    match: Match
-
-    def to_json(self) -> dict:
-        return {"box": [round(v, 1) for v in self.box], "name": self.match.name,
-                "candidate": self.match.candidate,
-                "similarity": round(self.match.similarity, 4), "det_prob": round(self.det_prob, 4),
-                "quality": self.match.quality, **live_json(self.match)}
-
-
-@dataclass(frozen=True)
-class Verification:
-    similarity: float
-    distance: float
-    same: bool
-    threshold: float
-
-    def to_json(self) -> dict:
-        return {"similarity": round(self.similarity, 4), "distance": round(self.distance, 4),
-                "same": self.same, "threshold": self.threshold}
-
-
-@dataclass
-class SearchHit:
-    name: str
-    similarity: float
-    thumbnail: np.ndarray | None
-
-
-@dataclass
-class EnrollReport:
-    person: Person | None
-    added: int = 0
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    """(source, reason) for every photo that was not used."""
-    warnings: list[str] = field(default_factory=list)
-    """Enrolled, but worth a look: a probable duplicate, a probable wrong photo."""
-    outliers: list[str] = field(default_factory=list)
-    """Sources of samples kept out of the template as probably someone else."""
-
-
-class Models:
-    """MTCNN and the face model (``Settings.model``), loaded once per process, run on one
-    thread of their own.
-
-    PyTorch's CPU kernels use libgomp, which gives every *calling* thread its own OpenMP
-    team; on a 2-core machine a second calling thread made a small photo take ~120 ms
-    instead of ~50 ms. So the networks are loaded on, and only ever run on, one thread;
-    ``run`` hands work to it from any thread (window, HTTP pool, CLI) and waits.
-    """
-
-    def __init__(self, settings: Settings) -> None:
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="inference")
-        self._thread_id = self._thread.submit(threading.get_ident).result()
-        started = time.perf_counter()
-        self.detector, self.embedder = self.run(self._load, settings)
-        self.load_seconds = time.perf_counter() - started
-        self._settings = settings
-        self._antispoof: AntiSpoof | None = None
-        if check_mode(settings.liveness) != "off":
-            self.run(self.antispoof)
-
-    def antispoof(self) -> AntiSpoof:
-        """The MiniFASNet pair, loaded on first use (call on the inference thread)."""
-        if self._antispoof is None:
-            from .antispoof import AntiSpoof
-            self._antispoof = AntiSpoof(self._settings.antispoof_weights, self._settings.device)
-        return self._antispoof
-
-    def liveness_scores(self, rgb: np.ndarray, boxes: list) -> np.ndarray:
-        """P(real face) per box, computed on the inference thread."""
-        return self.run(lambda: self.antispoof().score(rgb, boxes))
-
-    @staticmethod
-    def _load(settings: Settings) -> tuple[FaceDetector, Embedder]:
-        embedder = load_embedder(settings)  # first: a wrong --model fails fast
-        detector = build_detector(settings)
-        return detector, embedder
-
-    def run(self, func: Callable[..., T], *args: Any) -> T:
-        """Call ``func`` on the inference thread; exceptions propagate to the caller."""
-        if threading.get_ident() == self._thread_id:
-            return func(*args)
-        return self._thread.submit(func, *args).result()
-
-    def submit(self, func: Callable[..., T], *args: Any) -> Future[T]:
-        """Queue ``func`` for the inference thread without waiting (the HTTP service awaits
-        the future, and cancels it if its client leaves before it starts)."""
-        return self._thread.submit(func, *args)
-
-
-def subject_face(faces: list[Face], ratio: float = DEFAULTS.subject_area_ratio) -> Face:
-    """The one face a photo (or a camera picture, to register from) is about, or
-    FaceCountError: the rule every front end uses.
-
-    A photo with a small bystander is still a portrait; two similar faces are ambiguous.
-    """
-    index = subject_index([f.detection.area for f in faces], ratio)
-    if index is None:
-        raise FaceCountError("no face found" if not faces else
-                             f"{len(faces)} faces of similar size; use a photo of one person")
-    return faces[index]
-
-
-def subject_index(areas: list[float], ratio: float = DEFAULTS.subject_area_ratio) -> int | None:
-    """Index of the one face a photo is about (the largest, if it is ``ratio`` times the
-    next), or None: no face, or two of similar size. Also used on cached faces."""
-    if not areas:
-        return None
-    ordered = sorted(range(len(areas)), key=lambda i: areas[i], reverse=True)
-    if len(ordered) > 1 and areas[ordered[0]] < ratio * areas[ordered[1]]:
-        return None
-    return ordered[0]
 
 
 class FaceEngine:
@@ -385,46 +247,8 @@ class FaceEngine:
         when ``require_consent`` applies (and none is on record) nothing is processed;
         the consent and the audit row are stored with ``actor`` (default: the front end).
         """
-        name = normalize_name(name)
-        privacy.check_consent(self, name, consent)
-        vectors = self.embed(crops)
-        report = EnrollReport(None, len(crops))
-        duplicate = self.check_duplicate(name, vectors, force=force or not strict)
-        if duplicate:
-            report.warnings.append(duplicate)
-        existing, _ = self.gallery.person_vectors(name)
-        flags = outlier_flags(vectors, existing, self.outlier_threshold)
-        for source in (s for s, f in zip(sources, flags) if f):
-            report.outliers.append(source)
-            report.warnings.append(
-                f"{source} looks unlike the other photos of {name!r}: probably someone else"
-                + ("; enrolled anyway (forced)" if force else "; kept out of the template"))
-        in_template = [True] * len(vectors) if force else [not f for f in flags]
-        report.person = self.gallery.add_samples(name, vectors, crops, sources, in_template,
-                                                 stored,
-                                                 keep_crops=self.settings.keep_face_crops)
-        privacy.after_enroll(self, report.person, len(crops), consent, actor,
-                             forced=force)
-        return report
-
-    def check_duplicate(self, name: str, vectors: np.ndarray, *,
-                        force: bool = False) -> str | None:
-        """The warning when most of the faces match one *other* person, or None.
-
-        Per face, as recognition would decide, at the strict duplicate threshold; a
-        majority is needed so that one odd photo among many does not count. Raises
-        DuplicateFaceError unless ``force``.
-        """
-        vote = duplicate_vote(self.rank(vectors, 3), name, self.duplicate_threshold,
-                              self.settings.match_margin)
-        if vote is None:
-            return None
-        message = (f"{vote.votes} of {vote.faces} face(s) already match {vote.other} "
-                   f"(similarity {vote.similarity:.2f}); is {name!r} the same person?")
-        if not force:
-            raise DuplicateFaceError(message, vote.other, vote.similarity)
-        log.warning("Enrolling despite a probable duplicate (similarity %.2f)", vote.similarity)
-        return message
+        return add_crops(self, name, crops, sources, force=force, strict=strict,
+                         consent=consent, actor=actor, stored=stored)
 
     def delete(self, name: str, keep_attendance: bool | None = None, *,
                actor: str | None = None, reason: str | None = None) -> DeleteReport:

@@ -21,6 +21,7 @@ import numpy as np
 from . import audit, modelstore
 from .errors import KioskError
 from .images import decode_jpeg
+from .subject import subject_index
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,6 @@ BATCH = 64
 def model_input(engine, embedder, crop: bytes, face: bytes | None,
                 meta: str | None) -> np.ndarray | None:
     """``embedder``'s input for one stored sample, or None when it cannot be made."""
-    from .recognizer import subject_index
     if face is not None and meta:
         stored = modelstore.stored_from_columns(face, meta)
         return embedder.crop(stored.image, stored.detection)

@@ -11,7 +11,8 @@ import logging
 import os
 import sys
 
-from ..config import Settings, SettingsError
+from ..config import Settings
+from ..settings_file import SettingsError
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from .attendance import day_of, parse_day
 from .consent import Consent
 from .errors import ImageError, KioskError
 from .images import load_image
-from .recognizer import EnrollReport, FaceEngine
+from .recognizer import FaceEngine
+from .results import EnrollReport
 
 
 def enroll_files(engine: FaceEngine, name: str, paths: list[str] | list[Path], *,

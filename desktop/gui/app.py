@@ -19,7 +19,8 @@ from PyQt5.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, 
 from ..config import Settings
 from ..engine.crypto_db import is_encrypted
 from ..engine.errors import KioskError
-from ..engine.recognizer import FaceEngine, Models
+from ..engine.models import Models
+from ..engine.recognizer import FaceEngine
 from .main_window import MainWindow
 from .tasks import TaskRunner
 

@@ -18,7 +18,8 @@ from PyQt5.QtWidgets import QProgressDialog, QWidget
 from ..engine.consent import Consent
 from ..engine.enrollment import FolderSummary, enroll_folder
 from ..engine.errors import DuplicateFaceError
-from ..engine.recognizer import EnrollReport, FaceEngine
+from ..engine.recognizer import FaceEngine
+from ..engine.results import EnrollReport
 from ..engine.usecases import enroll_files
 from .dialogs import ask, inform, show_error
 from .register_dialog import RegisterDialog

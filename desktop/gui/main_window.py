@@ -16,12 +16,12 @@ from typing import Any
 from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QMainWindow, QSplitter, QTabWidget
 
-from ..config import SettingsError
 from ..engine.configure import Applied, reconfigure
 from ..engine.pipeline import PipelineListener
 from ..engine.privacy import note_settings
 from ..engine.recognition import Recognition
 from ..engine.recognizer import FaceEngine
+from ..settings_file import SettingsError
 from .attendance_panel import AttendancePanel
 from .dialogs import show_error
 from .enroll_flow import EnrollFlow

@@ -14,7 +14,8 @@ import numpy as np
 from ..config import DEFAULTS, Settings
 from ..engine.alignment import frontalness, sharpness
 from ..engine.errors import FaceCountError
-from ..engine.recognizer import Face, subject_face
+from ..engine.results import Face
+from ..engine.subject import subject_face
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def euclidean_to_cosine(distance: float) -> float:
 
 class Embedder(abc.ABC):
     """One face model. ``crop`` may run on any thread (it is cheap and stateless);
-    ``embed`` runs on the engine's inference thread (see recognizer.Models)."""
+    ``embed`` runs on the engine's inference thread (see models.Models)."""
 
     kind: str
     """'facenet', 'dlib' or 'onnx': what ``--model`` calls this family."""
