@@ -6,6 +6,7 @@ with the reason when they are absent.
 """
 from __future__ import annotations
 
+import gc
 import os
 import signal
 import subprocess
@@ -108,6 +109,18 @@ def open_window(engine, qtbot):
     yield make
     for window in windows:
         window.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_gc():
+    """The window's rule (desktop/gui/gc_guard.py): once Qt objects exist, cyclic garbage
+    is freed on the GUI thread only. Here that is the test's thread, after every test."""
+    yield
+    if "PyQt5.QtWidgets" in sys.modules:
+        from desktop.gui.gc_guard import install_gui_gc
+        install_gui_gc()  # nothing without a QApplication
+    if not gc.isenabled():
+        gc.collect()
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ import traceback
 from typing import Any
 
 from PyQt5 import sip
-from PyQt5.QtCore import Qt
+from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtGui import QColor, QFont, QPainter, QPixmap
 from PyQt5.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QSplashScreen
 
@@ -21,6 +21,7 @@ from ..engine.crypto_db import is_encrypted
 from ..engine.errors import KioskError
 from ..engine.models import Models
 from ..engine.recognizer import FaceEngine
+from .gc_guard import install_gui_gc
 from .main_window import MainWindow
 from .tasks import TaskRunner
 
@@ -36,6 +37,7 @@ def application() -> QApplication:
         QApplication.setAttribute(Qt.AA_EnableHighDpiScaling, True)
         app = QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
+    install_gui_gc()
     return app
 
 
@@ -125,7 +127,9 @@ def run_app(settings: Settings, *, engine: FaceEngine | None = None,
         log.error("Cannot start: %s", exc, exc_info=not isinstance(exc, KioskError))
         box = startup_error(exc, settings)
         state["error"] = box
-        box.finished.connect(lambda _r: app.exit(1))
+        # queued: closing the last window also posts a quit; exiting before it is handled
+        # would leave that quit pending, and it would stop every later event loop at once
+        box.finished.connect(lambda _r: QTimer.singleShot(0, lambda: app.exit(1)))
         box.show()
         splash.close()
 

@@ -26,6 +26,7 @@ from .attendance_panel import AttendancePanel
 from .dialogs import show_error
 from .enroll_flow import EnrollFlow
 from .export_dialog import ExportDialog
+from .gc_guard import install_gui_gc
 from .kiosk_mode import KioskMode
 from .live_bridge import LiveBridge
 from .menus import build_menus
@@ -57,6 +58,7 @@ class MainWindow(QMainWindow):
         """``listeners`` also observe the live pipeline from the first frame (the
         benchmark measures the window with one)."""
         super().__init__()
+        install_gui_gc()  # this window's threads must never free its widgets
         self.engine = engine
         self.settings = engine.settings
         self.owns_engine = owns_engine
