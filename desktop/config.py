@@ -156,6 +156,10 @@ class Settings:
     slideshow_seconds: float = 1.5
     confirm_frames: int = 2
     """A name is shown (and attendance recorded) only after this many consistent frames."""
+    instant_decisions: bool = True
+    """Show a face's first decision at once when it is decisive (a name at the model's
+    FPIR 0.1% level, or clearly nobody: engine/matching.py ``decisive``); the next frames
+    still vote and correct it. Off: every label waits for ``confirm_frames``."""
     recheck_seconds: float = 1.0
     """A tracked, already recognised face is re-embedded this often, not every frame."""
     track_iou: float = 0.3

@@ -33,9 +33,11 @@ def identity(person: int, noise: float = 0.02, seed: int = 0) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-def face(box: Box, person: int) -> Face:
-    """A detection at ``box`` whose crop encodes ``person`` (0 = a stranger)."""
+def face(box: Box, person: int, similarity: float = 1.0) -> Face:
+    """A detection at ``box`` whose crop encodes ``person`` (0 = a stranger) and, below 1,
+    about how similar its embedding is to that person (a borderline face)."""
     crop = np.full((160, 160, 3), person, np.uint8)
+    crop[..., 1] = round(similarity * 100)
     landmarks = np.zeros((5, 2), np.float32)
     return Face(Detection(box, 0.99, landmarks), crop)
 
@@ -72,9 +74,17 @@ class SyntheticEngine:
     def embed(self, crops: list[np.ndarray]) -> np.ndarray:
         if not crops:
             return np.zeros((0, EMBEDDING_DIM), np.float32)
-        people = [int(c[0, 0, 0]) for c in crops]
-        return np.stack([identity(p, seed=100 + i) if p else identity(EMBEDDING_DIM - 1 - i)
-                         for i, p in enumerate(people)])
+        vectors = []
+        for i, crop in enumerate(crops):
+            person, similarity = int(crop[0, 0, 0]), min(1.0, crop[0, 0, 1] / 100)
+            other = identity(EMBEDDING_DIM - 1 - i)  # nobody enrolled looks like it
+            if not person:
+                vectors.append(other)
+                continue
+            vector = similarity * identity(person, seed=100 + i) + \
+                np.sqrt(1 - similarity ** 2) * other
+            vectors.append(vector / np.linalg.norm(vector))
+        return np.stack(vectors).astype(np.float32)
 
     def match(self, vectors: np.ndarray) -> list[Match]:
         return [decide(ranked, self.threshold, self.settings.match_margin)

@@ -49,7 +49,8 @@ def test_tracks_follow_overlapping_boxes_and_drop_after_missed_frames(synthetic)
 
 
 def test_a_label_needs_agreeing_frames_then_is_steady_and_checks_in_once(synthetic):
-    live = LiveRecognizer(synthetic, confirm_frames=2, recheck_seconds=1.0)
+    live = LiveRecognizer(synthetic, confirm_frames=2, recheck_seconds=1.0,
+                          instant_decisions=False)
     synthetic.script = {n: [face((10 + n, 10, 60 + n, 60), 1)] for n in range(1, 8)}
     first = live.process(frame(1), now=0.0)
     assert first.tracks[0].label is None and first.tracks[0].text == "..."
@@ -62,6 +63,21 @@ def test_a_label_needs_agreeing_frames_then_is_steady_and_checks_in_once(synthet
     recheck = live.process(frame(4), now=1.5)
     assert recheck.embedded == 1 and recheck.checkins == []  # cool-down: one check-in
     assert [r.name for r in synthetic.attendance.day()] == ["Ada"]
+
+
+def test_a_decisive_first_decision_is_shown_at_once_a_borderline_one_waits(synthetic):
+    live = LiveRecognizer(synthetic, confirm_frames=2)
+    boxes = [(10, 10, 60, 60), (100, 10, 150, 60), (200, 10, 250, 60)]
+    for n in (1, 2):  # Ada (clear), Grace at similarity 0.65 (named, not decisive), a stranger
+        synthetic.script[n] = [face(boxes[0], 1), face(boxes[1], 2, similarity=0.65),
+                               face(boxes[2], 0)]
+    first = sorted(live.process(frame(1), now=0.0).tracks, key=lambda t: t.box[0])
+    assert [t.label for t in first] == ["Ada", None, UNKNOWN]
+    assert 0.6 < first[1].match.similarity < 0.7 and first[1].match.name == "Grace"
+    assert [r.name for r in synthetic.attendance.day()] == ["Ada"]
+    assert synthetic.attendance.visitors() == 1
+    second = sorted(live.process(frame(2), now=0.1).tracks, key=lambda t: t.box[0])
+    assert [t.label for t in second] == ["Ada", "Grace", UNKNOWN]  # Grace: two agreeing frames
 
 
 def test_a_stranger_is_unknown_and_counted_once_as_a_visitor(synthetic):

@@ -101,3 +101,19 @@ def test_saving_changes_keeps_one_off_overrides_out_of_the_file(tmp_path):
     again = load_settings(tmp_path)
     assert again.weights == DEFAULTS.weights and again.source == DEFAULTS.source
     assert again.min_face_size == 60
+
+
+def test_a_decision_is_decisive_only_far_from_the_threshold_on_the_models_own_scale():
+    from desktop.engine.embedding import ModelInfo
+    from desktop.engine.matching import Match, decisive
+    casia, dlib = "20180408-102900-casia-webface-features", "dlib_face_recognition_resnet_model_v1"
+    assert decisive(Match("Ada", "Ada", 0.76, 0.1), casia, 0.65)  # FPIR 0.1% level
+    assert not decisive(Match("Ada", "Ada", 0.70, 0.1), casia, 0.65)
+    assert not decisive(Match("Ada", "Ada", 0.76, 0.1), casia, 0.80)  # a stricter site
+    assert decisive(Match(None, "Ada", 0.40, 0.1), casia, 0.65)
+    assert not decisive(Match(None, "Ada", 0.55, 0.1), casia, 0.65)
+    assert not decisive(Match("Ada", "Ada", 0.95, 0.1), dlib, 0.954)  # dlib's scale
+    assert decisive(Match(None, "Ada", 0.90, 0.1), dlib, 0.954)
+    declared = ModelInfo("someones-arcface", "onnx:0", 512, threshold=0.3)
+    assert not decisive(Match("Ada", "Ada", 0.99, 0.1), declared, 0.3)  # not measured here
+    assert not decisive(Match(None, "Ada", -0.5, -0.6), declared, 0.3)

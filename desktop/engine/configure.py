@@ -17,7 +17,7 @@ DETECTOR = frozenset({"min_face_size", "det_thresholds", "min_det_prob", "detect
                       "detector", "live_detector"})
 DECISION = frozenset({"threshold", "match_margin", "duplicate_threshold", "subject_area_ratio",
                       "crop_size", "crop_margin"})
-LIVE = frozenset({"confirm_frames", "recheck_seconds", "track_iou", "track_max_missed",
+LIVE = frozenset({"confirm_frames", "instant_decisions", "recheck_seconds", "track_iou", "track_max_missed",
                   "live_detect_max_side", "motion_gating", "idle_detect_fps",
                   "motion_pixel_delta", "motion_min_area", "motion_hold_seconds"})
 LIVENESS = frozenset({"liveness", "liveness_threshold", "liveness_at_registration",

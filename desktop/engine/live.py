@@ -3,8 +3,9 @@
 Per frame: detect (on a downscaled frame), match detections to the previous frame's
 tracks by box overlap, and embed only faces that need it: new tracks, tracks whose
 label is not yet confirmed, and confirmed tracks due for a re-check. A label is shown
-after ``confirm_frames`` consistent decisions, which also decides attendance: one
-check-in per person per cool-down, one visitor count per unknown track.
+after ``confirm_frames`` consistent decisions, or at once when a face's first decision is
+decisive (``instant_decisions``); that also decides attendance: one check-in per person
+per cool-down, one visitor count per unknown track.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from .errors import KioskError
 from .images import encode_jpeg
 from .live_liveness import LivenessGate, RejectCounter, TrackLiveness
 from .liveness import OFF
-from .matching import Match
+from .matching import Match, decisive
 from .names import NOT_LIVE, PENDING, UNKNOWN
 from .recognizer import FaceEngine
 from .results import Face
@@ -97,13 +98,15 @@ class LiveRecognizer:
                  max_missed: int = DEFAULTS.track_max_missed,
                  detect_max_side: int = DEFAULTS.live_detect_max_side,
                  record_attendance: bool = True, liveness: str = OFF,
-                 rejected: RejectCounter | None = None) -> None:
+                 rejected: RejectCounter | None = None,
+                 instant_decisions: bool = DEFAULTS.instant_decisions) -> None:
         self.engine = engine
         self.gate = LivenessGate(engine, liveness, rejected)
         """Passive check and/or head-turn challenge for faces about to be labelled."""
         self.score_subject = False
         """Registration: score the largest face's liveness on every frame (its samples)."""
         self.confirm_frames = max(1, confirm_frames)
+        self.instant_decisions = instant_decisions
         self.recheck_seconds = recheck_seconds
         self.track_iou = track_iou
         self.max_missed = max_missed
@@ -116,10 +119,11 @@ class LiveRecognizer:
     @classmethod
     def from_settings(cls, engine: FaceEngine, **overrides: Any) -> LiveRecognizer:
         s = engine.settings
-        options: dict[str, Any] = dict(confirm_frames=s.confirm_frames, recheck_seconds=s.recheck_seconds,
-                       track_iou=s.track_iou, max_missed=s.track_max_missed,
-                       detect_max_side=s.live_detect_max_side,
-                       liveness=engine.checkin_liveness)
+        options: dict[str, Any] = dict(
+            confirm_frames=s.confirm_frames, instant_decisions=s.instant_decisions,
+            recheck_seconds=s.recheck_seconds, track_iou=s.track_iou,
+            max_missed=s.track_max_missed, detect_max_side=s.live_detect_max_side,
+            liveness=engine.checkin_liveness)
         options.update(overrides)
         return cls(engine, **options)
 
@@ -219,7 +223,7 @@ class LiveRecognizer:
     def _confirm(self, track: Track, rgb: np.ndarray, now: float) -> None:
         """Change the label only when the last ``confirm_frames`` decisions agree, and
         the face passed the liveness gate (checked once per track, on this frame)."""
-        if len(track.votes) < self.confirm_frames or len(set(track.votes)) != 1:
+        if not self._agreed(track):
             return
         label = track.votes[0] or UNKNOWN
         if label != track.label and track.label != NOT_LIVE:
@@ -236,6 +240,16 @@ class LiveRecognizer:
                 track.counted = False  # a person seen as someone else may check in again
             track.label = label
             track.labelled_at = now
+
+    def _agreed(self, track: Track) -> bool:
+        """The last ``confirm_frames`` decisions agree, or the track's very first one is
+        decisive (the following frames keep voting while fewer than confirm_frames)."""
+        votes = track.votes
+        if len(votes) >= self.confirm_frames and len(set(votes)) == 1:
+            return True
+        return (self.instant_decisions and len(votes) == 1 and track.label is None
+                and track.match is not None
+                and decisive(track.match, self.engine.gallery.model, self.engine.threshold))
 
     def _attend(self, track: Track) -> CheckIn | None:
         """Attendance for a track whose confirmed label this frame's decision agrees with.

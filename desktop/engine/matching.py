@@ -14,9 +14,13 @@ class ModelDefaults:
     threshold: float
     """Recognition: 1% of LFW strangers reach it (FPIR 1%)."""
     duplicate: float
-    """Enrollment's duplicate warning: 0.1% of LFW strangers reach it (FPIR 0.1%)."""
+    """0.1% of LFW strangers reach it (FPIR 0.1%): enrollment's duplicate warning, and a
+    live face's first decision of a name at or above it is shown at once (``decisive``)."""
     outlier: float
     """A new sample below this similarity to the rest of its person is flagged."""
+    stranger: float | None = None
+    """1% of genuine LFW probes score below it: a live face's first decision of nobody
+    below it is shown at once (``decisive``). None: never (a model not measured here)."""
 
 
 # The one place for every model's defaults, per model name (ModelInfo.name), each measured
@@ -25,13 +29,15 @@ class ModelDefaults:
 # user's ONNX file) uses its own declared threshold, else FALLBACK; `python main.py
 # calibrate` fits a database's threshold to a site's own photos.
 MODEL_DEFAULTS = {
-    "20180408-102900-casia-webface-features": ModelDefaults(0.65, 0.75, 0.35),
-    "20180408-102900-casia-webface": ModelDefaults(0.65, 0.75, 0.35),
+    "20180408-102900-casia-webface-features": ModelDefaults(0.65, 0.75, 0.35, 0.48),
+    "20180408-102900-casia-webface": ModelDefaults(0.65, 0.75, 0.35, 0.48),
     # dlib and fusion: all of LFW (12,105 photos, 404 enrolled); README, Models
-    "dlib_face_recognition_resnet_model_v1": ModelDefaults(0.954, 0.965, 0.92),
+    "dlib_face_recognition_resnet_model_v1": ModelDefaults(0.954, 0.965, 0.92, 0.934),
+    # fusion's genuine-score percentiles were not measured: no instant live decisions
     "fusion-facenet-dlib": ModelDefaults(0.933, 0.949, 0.895),
 }
-FALLBACK = ModelDefaults(0.65, 0.75, 0.35)
+FALLBACK = ModelDefaults(0.65, 0.75, 0.35, 0.48)
+"""FaceNet's scale (the vggface2 weights users download share the network)."""
 
 
 def model_defaults(model: str | ModelInfo) -> ModelDefaults:
@@ -75,3 +81,15 @@ def decide(ranked: list[tuple[str, float]], threshold: float, margin: float) -> 
     runner_up = ranked[1][1] if len(ranked) > 1 else -1.0
     accepted = best >= threshold and best - runner_up >= margin
     return Match(candidate if accepted else None, candidate, float(best), float(runner_up))
+
+
+def decisive(match: Match, model: str | ModelInfo, threshold: float) -> bool:
+    """Whether one frame's decision is strong enough to show without waiting for a second:
+    a name at the model's FPIR 0.1% level, or nobody far below anyone (``ModelDefaults``).
+    The live loop still votes on the next frames and corrects the label if they disagree."""
+    defaults = model_defaults(model)
+    if defaults.stranger is None:
+        return False
+    if match.name is not None:
+        return match.similarity >= max(defaults.duplicate, threshold)
+    return match.similarity < min(defaults.stranger, threshold)
