@@ -155,7 +155,8 @@ class Settings:
     loop_video: bool = True
     slideshow_seconds: float = 1.5
     confirm_frames: int = 2
-    """A name is shown (and attendance recorded) only after this many consistent frames."""
+    """Attendance is recorded only after this many consistent frames; a label is shown
+    after them too, or at once when decisive (``instant_decisions``)."""
     instant_decisions: bool = True
     """Show a face's first decision at once when it is decisive (a name at the model's
     FPIR 0.1% level, or clearly nobody: engine/matching.py ``decisive``); the next frames

@@ -20,7 +20,9 @@ from desktop.engine.gallery import Gallery
 from desktop.engine.matching import Match, decide
 from desktop.engine.results import Face
 
-MODEL = ModelInfo(name="synthetic", model_id="synthetic:0000000000000000")
+MODEL = ModelInfo(name="20180408-102900-casia-webface-features",
+                  model_id="synthetic:0000000000000000")
+"""Named as the CASIA FaceNet, so the matching levels measured for it apply."""
 Box = tuple[float, float, float, float]
 
 

@@ -74,10 +74,28 @@ def test_a_decisive_first_decision_is_shown_at_once_a_borderline_one_waits(synth
     first = sorted(live.process(frame(1), now=0.0).tracks, key=lambda t: t.box[0])
     assert [t.label for t in first] == ["Ada", None, UNKNOWN]
     assert 0.6 < first[1].match.similarity < 0.7 and first[1].match.name == "Grace"
-    assert [r.name for r in synthetic.attendance.day()] == ["Ada"]
-    assert synthetic.attendance.visitors() == 1
+    assert synthetic.attendance.day() == [] and synthetic.attendance.visitors() == 0
     second = sorted(live.process(frame(2), now=0.1).tracks, key=lambda t: t.box[0])
     assert [t.label for t in second] == ["Ada", "Grace", UNKNOWN]  # Grace: two agreeing frames
+    # attendance waits for two agreeing decisions, even for a label shown at once
+    assert sorted(r.name for r in synthetic.attendance.day()) == ["Ada", "Grace"]
+    assert synthetic.attendance.visitors() == 1
+
+
+def test_a_face_first_unknown_then_recognised_checks_in_with_its_snapshot(synthetic):
+    synthetic.attendance.store_checkin_snapshots = True
+    live = LiveRecognizer(synthetic, confirm_frames=2, recheck_seconds=0.0)
+    poor, good = face((10, 10, 60, 60), 1, similarity=0.30), face((10, 10, 60, 60), 1)
+    synthetic.script = {1: [poor], 2: [poor], 3: [good], 4: [good]}
+    assert live.process(frame(1), now=0.0).tracks[0].label == UNKNOWN  # shown at once...
+    assert synthetic.attendance.visitors() == 0  # ...but not counted on one decision
+    live.process(frame(2), now=0.1)
+    assert synthetic.attendance.visitors() == 1  # two agreeing decisions: a visitor
+    assert live.process(frame(3), now=0.2).tracks[0].label == UNKNOWN  # votes disagree
+    fourth = live.process(frame(4), now=0.3)
+    assert fourth.tracks[0].label == "Ada" and [c.name for c in fourth.checkins] == ["Ada"]
+    snapshots = synthetic.db.query("SELECT snapshot FROM checkins")
+    assert len(snapshots) == 1 and snapshots[0][0]  # the check-in keeps its photo
 
 
 def test_a_stranger_is_unknown_and_counted_once_as_a_visitor(synthetic):

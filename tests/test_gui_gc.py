@@ -37,3 +37,17 @@ def test_a_widget_in_a_cycle_is_freed_on_the_gui_thread(qtbot):
     assert freed_on == []  # the worker did not collect
     qtbot.waitUntil(lambda: bool(freed_on), timeout=10_000)  # the GUI timer did
     assert freed_on == ["MainThread"]
+
+
+def test_release_deletes_closed_windows_here_and_hands_collection_back(qtbot):
+    from PyQt5 import sip
+
+    from desktop.gui.gc_guard import install_gui_gc, release_gui_gc
+    install_gui_gc()
+    window = QWidget()
+    window.show()
+    window.close()
+    release_gui_gc(window)  # the benchmark, before sections without an event loop
+    assert sip.isdeleted(window) and gc.isenabled()
+    install_gui_gc()  # the next window installs the collector again
+    assert not gc.isenabled()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import json
 import threading
+import time
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from gui_helpers import WAIT, states
-from PyQt5.QtCore import QDate, QTimer
+from PyQt5.QtCore import QDate, QEventLoop, QTimer
 from PyQt5.QtWidgets import QApplication, QMessageBox
 from test_sources import _MjpegHandler, write_video
 
@@ -202,3 +203,8 @@ def test_startup_failure_is_a_message_box_not_a_traceback(tmp_path, weights_path
     QTimer.singleShot(100, answer)
     assert run_app(settings, models=models) == 1
     assert shown and "damaged" in shown[0] and str(settings.db_path) in shown[0]
+    # no quit is left pending: later event loops (the next tests' waits) still run
+    loop, started = QEventLoop(), time.monotonic()
+    QTimer.singleShot(200, loop.quit)
+    loop.exec_()
+    assert time.monotonic() - started >= 0.15

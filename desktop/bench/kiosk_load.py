@@ -78,6 +78,7 @@ def window_at_rest(engine: FaceEngine, clip: Clip, seconds: float,
     from PyQt5.QtCore import QEventLoop, QTimer
     from PyQt5.QtWidgets import QApplication
 
+    from ..gui.gc_guard import release_gui_gc
     from ..gui.main_window import MainWindow
     app = QApplication.instance() or QApplication([])
     saved_loop = engine.settings.loop_video
@@ -105,8 +106,8 @@ def window_at_rest(engine: FaceEngine, clip: Clip, seconds: float,
     finally:
         window.shutdown()
         window.close()
-        window.deleteLater()
         app.processEvents()
+        release_gui_gc(window)  # the sections after this one run without an event loop
         reconfigure(engine, {"loop_video": saved_loop})
     return figures
 

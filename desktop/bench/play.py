@@ -114,6 +114,7 @@ def play_window(engine: FaceEngine, clip: Clip) -> LiveRun:
     from PyQt5.QtCore import QEventLoop, QTimer
     from PyQt5.QtWidgets import QApplication
 
+    from ..gui.gc_guard import release_gui_gc
     from ..gui.main_window import MainWindow
     app = QApplication.instance() or QApplication([])
     run = LiveRun(clip.name)
@@ -136,8 +137,8 @@ def play_window(engine: FaceEngine, clip: Clip) -> LiveRun:
         run.painted = window.video.painted
         window.shutdown()
         window.close()
-        window.deleteLater()
         app.processEvents()
+        release_gui_gc(window)  # the sections after this one run without an event loop
         reconfigure(engine, {"loop_video": saved_loop})
     run.seconds = time.monotonic() - started
     score(run, clip.appearances)

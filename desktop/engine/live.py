@@ -4,8 +4,8 @@ Per frame: detect (on a downscaled frame), match detections to the previous fram
 tracks by box overlap, and embed only faces that need it: new tracks, tracks whose
 label is not yet confirmed, and confirmed tracks due for a re-check. A label is shown
 after ``confirm_frames`` consistent decisions, or at once when a face's first decision is
-decisive (``instant_decisions``); that also decides attendance: one check-in per person
-per cool-down, one visitor count per unknown track.
+decisive (``instant_decisions``). Attendance always waits for ``confirm_frames`` agreeing
+decisions: one check-in per person per cool-down, one visitor count per unknown track.
 """
 from __future__ import annotations
 
@@ -176,10 +176,11 @@ class LiveRecognizer:
         return self.gate.counter.count
 
     def _settle(self, track: Track, rgb: np.ndarray, now: float, checkins: list) -> None:
-        """Confirm the label (after the liveness gate) and record attendance if due."""
+        """Confirm the label (after the liveness gate) and record attendance if due: only
+        once ``confirm_frames`` decisions agree, even when the label was shown at once."""
         self._confirm(track, rgb, now)
         if track.label is not None and track.label != NOT_LIVE and track.match and \
-                (track.match.name or UNKNOWN) == track.label:
+                (track.match.name or UNKNOWN) == track.label and self._unanimous(track):
             checkin = self._attend(track)
             if checkin:
                 checkins.append(checkin)
@@ -221,8 +222,8 @@ class LiveRecognizer:
         return visible
 
     def _confirm(self, track: Track, rgb: np.ndarray, now: float) -> None:
-        """Change the label only when the last ``confirm_frames`` decisions agree, and
-        the face passed the liveness gate (checked once per track, on this frame)."""
+        """Change the label only when the decisions agree (``_agreed``), and the face
+        passed the liveness gate (checked once per track, on this frame)."""
         if not self._agreed(track):
             return
         label = track.votes[0] or UNKNOWN
@@ -236,8 +237,8 @@ class LiveRecognizer:
             if not admitted:
                 track.label, track.labelled_at, track.counted = NOT_LIVE, now, True
                 return
-            if track.known:
-                track.counted = False  # a person seen as someone else may check in again
+            if label != UNKNOWN:  # a person first seen as unknown or as someone else
+                track.counted = False  # checks in (with a snapshot, if kept)
             track.label = label
             track.labelled_at = now
 
@@ -245,11 +246,14 @@ class LiveRecognizer:
         """The last ``confirm_frames`` decisions agree, or the track's very first one is
         decisive (the following frames keep voting while fewer than confirm_frames)."""
         votes = track.votes
-        if len(votes) >= self.confirm_frames and len(set(votes)) == 1:
+        if self._unanimous(track):
             return True
         return (self.instant_decisions and len(votes) == 1 and track.label is None
                 and track.match is not None
                 and decisive(track.match, self.engine.gallery.model, self.engine.threshold))
+
+    def _unanimous(self, track: Track) -> bool:
+        return len(track.votes) >= self.confirm_frames and len(set(track.votes)) == 1
 
     def _attend(self, track: Track) -> CheckIn | None:
         """Attendance for a track whose confirmed label this frame's decision agrees with.

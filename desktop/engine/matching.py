@@ -36,8 +36,7 @@ MODEL_DEFAULTS = {
     # fusion's genuine-score percentiles were not measured: no instant live decisions
     "fusion-facenet-dlib": ModelDefaults(0.933, 0.949, 0.895),
 }
-FALLBACK = ModelDefaults(0.65, 0.75, 0.35, 0.48)
-"""FaceNet's scale (the vggface2 weights users download share the network)."""
+FALLBACK = ModelDefaults(0.65, 0.75, 0.35)
 
 
 def model_defaults(model: str | ModelInfo) -> ModelDefaults:
