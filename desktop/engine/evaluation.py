@@ -27,7 +27,7 @@ from .errors import KioskError
 from .facecache import FaceCache, FaceRecord, PhotoRecord
 from .images import is_image_file
 from .lfwpairs import PairsResult, read_pairs, ten_fold
-from .matching import model_defaults
+from .matching import model_defaults, strict_threshold
 from .openset import RULES, GalleryScorer, OpenSetResult, score_open_set, threshold_for_fpir
 from .quality import quality_problem
 from .subject import subject_index
@@ -145,7 +145,7 @@ def evaluate(models, settings: Settings, root: Path, *, k: int = 3,
     rule = settings.match_rule
     threshold = threshold if threshold is not None else (
         settings.threshold if settings.threshold is not None else defaults.threshold)
-    dup_threshold = settings.duplicate_threshold or max(defaults.duplicate, threshold)
+    dup_threshold = settings.duplicate_threshold or strict_threshold(model, threshold)
     out_threshold = settings.outlier_threshold or defaults.outlier
     skipped: list[tuple[str, str]] = []
 

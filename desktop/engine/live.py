@@ -149,8 +149,7 @@ class LiveRecognizer:
             self._score(visible[0], rgb)
 
         due = [t for t in visible if t.label != NOT_LIVE and not t.liveness.challenge_running
-               and (len(t.votes) < self.confirm_frames or len(set(t.votes)) > 1
-                    or now - t.last_embedded >= self.recheck_seconds)]
+               and (not self._unanimous(t) or now - t.last_embedded >= self.recheck_seconds)]
         if due:  # usually empty: tracked faces are labelled and not yet due a re-check
             before = time.perf_counter()
             vectors = self.engine.embed([t.face.crop for t in due])

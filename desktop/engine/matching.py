@@ -55,6 +55,11 @@ def default_threshold(model: str | ModelInfo) -> float:
     return model_defaults(model).threshold
 
 
+def strict_threshold(model: str | ModelInfo, threshold: float) -> float:
+    """The FPIR 0.1% level, never below a site's own (stricter) recognition threshold."""
+    return max(model_defaults(model).duplicate, threshold)
+
+
 @dataclass(frozen=True)
 class Match:
     name: str | None
@@ -90,5 +95,5 @@ def decisive(match: Match, model: str | ModelInfo, threshold: float) -> bool:
     if defaults.stranger is None:
         return False
     if match.name is not None:
-        return match.similarity >= max(defaults.duplicate, threshold)
+        return match.similarity >= strict_threshold(model, threshold)
     return match.similarity < min(defaults.stranger, threshold)

@@ -21,7 +21,7 @@ from .errors import FaceCountError, KioskError, LowQualityError
 from .gallery import DeleteReport, Gallery, Person
 from .images import decode_jpeg
 from .liveness import LivenessVerdict, judge, uses_passive
-from .matching import Match, decide, model_defaults
+from .matching import Match, decide, model_defaults, strict_threshold
 from .models import Models
 from .names import normalize_name
 from .quality import quality_problem
@@ -80,7 +80,7 @@ class FaceEngine:
     def duplicate_threshold(self) -> float:
         """Strict (about 0.1% FPIR on LFW): a labelled person is warned about, not dropped."""
         if self.settings.duplicate_threshold is None:
-            return max(model_defaults(self.gallery.model).duplicate, self.threshold)
+            return strict_threshold(self.gallery.model, self.threshold)
         return self.settings.duplicate_threshold
 
     @property
