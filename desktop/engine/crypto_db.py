@@ -13,21 +13,29 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import math
 import os
 import stat
-from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
 import sqlcipher3.dbapi2 as dbapi
 
+from .db_files import (
+    MIGRATING_SUFFIX,
+    file_state,
+    is_encrypted,
+    looks_encrypted,
+    migration_leftovers,
+    mirror_path,
+    plain_pages,
+    secure_remove,
+)
 from .errors import DatabaseError, KioskError
 
 log = logging.getLogger(__name__)
 
-PLAIN_HEADER = b"SQLite format 3\x00"
-MIGRATING_SUFFIX = ".migrating"
+__all__ = ["connect", "migrate", "read_key_file", "check_key", "fingerprint", "file_state",
+           "is_encrypted", "looks_encrypted", "DatabaseKeyError", "MIGRATING_SUFFIX"]
 
 
 class DatabaseKeyError(DatabaseError):
@@ -38,50 +46,55 @@ def read_key_file(path: Path) -> str:
     """The passphrase in ``path``; refuses a file other users could read."""
     try:
         mode = path.stat().st_mode
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()[:MAX_KEY_FILE + 1]
     except OSError as exc:
         raise KioskError(f"cannot read key file {path}: {exc.strerror}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise KioskError(f"key file {path} is readable by other users (mode "
                          f"{stat.S_IMODE(mode):04o}); run `chmod 600 {path}` and try again")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise KioskError(f"key file {path} is not text (byte 0x{data[exc.start]:02x} at "
+                         f"offset {exc.start} is not UTF-8): it holds a passphrase; keep a "
+                         f"random binary key as hex, e.g. `openssl rand -hex 32 > {path}`"
+                         ) from None
     key = text.strip("\r\n")
     if not key:
         raise KioskError(f"key file {path} is empty")
+    return check_key(key, f"key file {path}")
+
+
+def check_key(key: str, where: str = "the key") -> str:
+    """Refuse what SQLCipher would silently cut short or misread: a NUL ends a C string,
+    so everything after it would not count; other control characters are typing accidents."""
+    if len(key) > MAX_KEY_FILE:
+        raise KioskError(f"{where} is longer than {MAX_KEY_FILE} characters")
+    bad = next((c for c in key if ord(c) < 32 or ord(c) == 127), None)
+    if bad is not None:
+        what = "a NUL byte" if bad == "\0" else f"a control character (U+{ord(bad):04X})"
+        raise KioskError(f"{where} holds {what}: a key is one line of text; keep a binary "
+                         f"key as hex")
     return key
+
+
+MAX_KEY_FILE = 4096
+"""Bytes read from a key file: a passphrase or a hex key is far shorter."""
 
 
 def _quote(key: str) -> str:
     return "'" + key.replace("'", "''") + "'"
 
 
-def file_state(path: Path) -> str:
-    """'missing' (absent or empty), 'plain' (an SQLite file) or 'opaque' (anything else)."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(4096)
-    except FileNotFoundError:
-        return "missing"
-    if not head:
-        return "missing"
-    return "plain" if head.startswith(PLAIN_HEADER) else "opaque"
-
-
-def looks_encrypted(path: Path) -> bool:
-    """An SQLCipher file is indistinguishable from random bytes; a damaged one usually not."""
-    with open(path, "rb") as handle:
-        head = handle.read(4096)
-    counts = Counter(head)
-    entropy = -sum(c / len(head) * math.log2(c / len(head)) for c in counts.values())
-    return len(head) >= 1024 and entropy > 7.5
-
-
-def is_encrypted(path: Path) -> bool:
-    return file_state(path) == "opaque" and looks_encrypted(path)
-
-
 def connect(path: Path, key: str | None, timeout: float = 30) -> dbapi.Connection:
     """An open connection to ``path`` with ``key`` applied and checked."""
     state = file_state(path)
+    if state == "empty":
+        raise DatabaseError(f"{path} is empty (0 bytes): not a database")
+    if state == "opaque" and plain_pages(path):
+        raise DatabaseError(f"{path} is damaged: its first page is unreadable but the rest is "
+                            f"a plain (not encrypted) SQLite file. Move it aside and restore a "
+                            f"backup or start a new database folder with --db")
     if state == "opaque" and not key:
         if looks_encrypted(path):
             raise DatabaseKeyError(f"{path} is encrypted: give its key with $FACE_KIOSK_KEY or "
@@ -133,6 +146,12 @@ def _fsync(path: Path) -> None:
         os.close(fd)
 
 
+def _discard(tmp: Path) -> None:
+    """Securely remove a migration's unfinished copy (clear when decrypting)."""
+    for leftover in migration_leftovers(tmp.with_name(tmp.name[:-len(MIGRATING_SUFFIX)])):
+        secure_remove(leftover)
+
+
 def migrate(path: Path, old_key: str | None, new_key: str | None, *,
             before_swap: Callable[[Path], None] | None = None,
             progress: Callable[[str], None] | None = None) -> None:
@@ -143,10 +162,9 @@ def migrate(path: Path, old_key: str | None, new_key: str | None, *,
     """
     path = Path(path)
     step = progress or (lambda _s: None)
-    if file_state(path) == "missing":
+    if file_state(path) in ("missing", "empty"):
         raise KioskError(f"there is no database at {path}")
     tmp = path.with_name(path.name + MIGRATING_SUFFIX)
-    tmp.unlink(missing_ok=True)  # left by an interrupted migration: never swapped in
     src = connect(path, old_key, timeout=2)
     try:
         # Leaving WAL needs every other connection closed: a reliable "is it in use?"
@@ -161,6 +179,10 @@ def migrate(path: Path, old_key: str | None, new_key: str | None, *,
         src.execute("PRAGMA locking_mode=EXCLUSIVE")
         src.execute("SELECT count(*) FROM sqlite_master").fetchone()  # hold the read lock
         step("locked")
+        _discard(tmp)  # left by an interrupted migration: never swapped in
+        if new_key:  # a saved index holds every embedding in clear: gone before the swap
+            for index in path.parent.glob("index-*.faiss*"):
+                secure_remove(index)
         src.execute(f"ATTACH DATABASE ? AS target KEY {_quote(new_key or '')}", (str(tmp),))
         src.execute("SELECT sqlcipher_export('target')")
         src.execute("DETACH DATABASE target")
@@ -183,8 +205,10 @@ def migrate(path: Path, old_key: str | None, new_key: str | None, *,
         os.replace(tmp, path)
         _fsync(path.parent)
         step("swapped")
+        if mirror_path(tmp).exists():  # the audit head the new file ends with
+            os.replace(mirror_path(tmp), mirror_path(path))
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _discard(tmp)
         raise
     finally:
         src.close()

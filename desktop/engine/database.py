@@ -7,16 +7,21 @@ deleted person's crops and name do not linger in free pages.
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import audit, consent, crypto_db
+from . import audit, consent, crypto_db, db_files
 from .crypto_db import dbapi as sqlite3  # SQLCipher's build; plain SQLite without a key
 from .errors import DatabaseError
 
 log = logging.getLogger(__name__)
+
+CHECKPOINT_RETRY_SECONDS = 0.5
+"""How often an incomplete checkpoint after a deletion is retried, in the background, until
+another connection's read ends (a fixed safety interval, not a site setting)."""
 
 SCHEMA_VERSION = 3
 """2: checkins and visitors record the kiosk that saw them (``kiosk``).
@@ -91,25 +96,10 @@ CREATE INDEX IF NOT EXISTS visitors_day ON visitors(day);
 """
 
 
-def _explain(exc: sqlite3.Error, path: Path) -> DatabaseError:
-    text = str(exc)
-    if "disk is full" in text or "disk I/O" in text:
-        return DatabaseError(f"{path}: the disk is full or failing ({text}); nothing was saved, "
-                             "the database is unchanged")
-    if "not a database" in text or "malformed" in text:
-        return DatabaseError(f"{path} is damaged ({text}). Move it aside and restore a backup "
-                             "or start a new database folder with --db")
-    if "locked" in text or "busy" in text:
-        return DatabaseError(f"{path} is locked by another program ({text}); try again")
-    if "readonly" in text:
-        return DatabaseError(f"{path} is read-only ({text})")
-    return DatabaseError(f"{path}: {text}")
-
-
 class Database:
     """A thread-safe connection with explicit transactions and user-readable errors."""
 
-    def __init__(self, path: Path, key: str | None = None) -> None:
+    def __init__(self, path: Path, key: str | None = None, *, _new: bool = False) -> None:
         self.path = Path(path)
         self.encrypted = bool(key)
         try:
@@ -117,13 +107,20 @@ class Database:
         except OSError as exc:
             raise DatabaseError(f"cannot create database folder {self.path.parent}: {exc}") from None
         self._lock = threading.RLock()
+        self._closed = threading.Event()
+        self._retrying: threading.Thread | None = None
         self.checkpoint_pending = False
-        """A checkpoint (after a deletion) could not complete yet."""
+        """A checkpoint (after a deletion) could not complete yet; retried in the background."""
+        db_files.refuse_unusable(self.path)
+        if not _new and db_files.file_state(self.path) == "missing":
+            _create(self.path, key)
         try:
             self._conn = crypto_db.connect(self.path, key)
             for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
                            "secure_delete=ON", "busy_timeout=30000"):
                 self._conn.execute(f"PRAGMA {pragma}")
+            # WAL mode held open: no migration can run now, so what one left is stale
+            db_files.remove_leftovers(self.path, self.encrypted)
             problem = self._conn.execute("PRAGMA quick_check").fetchone()[0]
             if problem != "ok":
                 raise sqlite3.DatabaseError(f"database disk image is malformed: {problem}")
@@ -133,7 +130,7 @@ class Database:
                 for privacy_table in (audit, consent):
                     privacy_table.ensure_schema(cur)
         except sqlite3.Error as exc:
-            raise _explain(exc, self.path) from None
+            raise db_files.explain(exc, self.path) from None
 
     @contextmanager
     def transaction(self) -> Iterator[_Cursor]:
@@ -142,9 +139,10 @@ class Database:
             try:
                 self._conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
-                raise _explain(exc, self.path) from None
+                raise db_files.explain(exc, self.path) from None
+            cursor = _Cursor(self._conn, self.path)
             try:
-                yield _Cursor(self._conn)
+                yield cursor
                 self._conn.execute("COMMIT")
             except BaseException as exc:
                 try:
@@ -152,15 +150,20 @@ class Database:
                 except sqlite3.Error:
                     pass
                 if isinstance(exc, sqlite3.Error):
-                    raise _explain(exc, self.path) from None
+                    raise db_files.explain(exc, self.path) from None
                 raise
+        for hook in cursor.on_commit:
+            try:
+                hook()
+            except OSError as exc:  # committed already: a mirror that lags is tolerated
+                log.warning("After-commit step failed: %s", exc)
 
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
             try:
                 return self._conn.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
-                raise _explain(exc, self.path) from None
+                raise db_files.explain(exc, self.path) from None
 
     def data_version(self) -> int:
         """Changes when *another* connection commits: cheap cross-process change detection."""
@@ -172,9 +175,26 @@ class Database:
 
     def checkpoint(self) -> bool:
         """Fold the WAL into the main file and truncate it, so deleted rows leave no copy
-        there. Never waits for readers: False (and ``checkpoint_pending``, retried by the
-        gallery's next refresh) when another connection's open read kept it from completing."""
+        there. Never waits for readers: False (and ``checkpoint_pending``) when another
+        connection's open read kept it from completing; a background thread then retries
+        until it completes, so an idle service does not keep deleted rows in the WAL."""
+        pending = self.checkpoint_pending
+        if self._checkpoint_once():
+            return True
+        if not pending:
+            log.warning("WAL checkpoint incomplete (another program is reading the database); "
+                        "retrying until it completes")
         with self._lock:
+            if self._retrying is None or not self._retrying.is_alive():
+                self._retrying = threading.Thread(target=self._retry, daemon=True,
+                                                  name="wal-checkpoint")
+                self._retrying.start()
+        return False
+
+    def _checkpoint_once(self) -> bool:
+        with self._lock:
+            if self._closed.is_set():
+                return False
             try:
                 self._conn.execute("PRAGMA busy_timeout=0")
                 busy = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
@@ -183,15 +203,36 @@ class Database:
                 busy = 1
             finally:
                 self._conn.execute("PRAGMA busy_timeout=30000")
-        if busy and not self.checkpoint_pending:
-            log.warning("WAL checkpoint incomplete (another program is reading the database); "
-                        "retrying until it completes")
-        self.checkpoint_pending = bool(busy)
-        return not busy
+            self.checkpoint_pending = bool(busy)
+            return not busy
+
+    def _retry(self) -> None:
+        while self.checkpoint_pending and not self._closed.wait(CHECKPOINT_RETRY_SECONDS):
+            if self._checkpoint_once():
+                log.info("WAL checkpoint completed after another reader finished")
 
     def close(self) -> None:
         with self._lock:
+            self._closed.set()
             self._conn.close()
+
+
+def _create(path: Path, key: str | None) -> None:
+    """A new database is built beside ``path`` and linked in once its schema is committed,
+    so a 0-byte gallery.sqlite3 is never a state the kiosk leaves (it refuses one)."""
+    tmp = path.with_name(f"{path.name}{db_files.NEW_SUFFIX}{os.getpid()}")
+    db_files.secure_remove(tmp)
+    Database(tmp, key, _new=True).close()
+    try:
+        os.link(tmp, path)  # never replaces: a database another process just made wins
+    except FileExistsError:
+        pass
+    except OSError:  # a file system without hard links
+        if not path.exists():
+            os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    db_files.fsync_folder(path.parent)
 
 
 def _migrate(cur: _Cursor, path: Path) -> None:
@@ -222,8 +263,12 @@ def _migrate(cur: _Cursor, path: Path) -> None:
 class _Cursor:
     """The subset of a cursor used inside transactions (executescript would COMMIT)."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
         self._conn = conn
+        self.path = path
+        """The database file (the audit trail mirrors its head beside it)."""
+        self.on_commit: list[Callable[[], None]] = []
+        """Run after this transaction commits (not after a rollback)."""
 
     def execute(self, sql: str, params: tuple = ()) -> sqlite3.Cursor:
         return self._conn.execute(sql, params)
