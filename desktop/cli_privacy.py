@@ -72,9 +72,14 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_person_export(settings: Settings, args: argparse.Namespace) -> int:
+    from .engine.subject_export import default_path
+    # --out is the user's own choice of place; the default stays in the working folder
+    out = Path(args.out) if args.out else default_path(args.name)
+    if out.exists() and not args.force:  # before the models load
+        raise KioskError(f"{out} already exists; choose another --out or add --force to "
+                         f"replace it")
     engine = open_engine(settings)
-    out = Path(args.out or f"{args.name}.zip")
-    summary = engine.export_person(args.name, out)
+    summary = engine.export_person(args.name, out, overwrite=args.force)
     print(f"wrote {out}: {summary['samples']} sample(s), {summary['crops']} face photo(s), "
           f"{summary['checkins']} check-in(s), {summary['audit_entries']} audit entries")
     return 0
@@ -147,4 +152,7 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
     p = add("person", cmd_person_export, "subject access: export everything about a person")
     p.add_argument("action", choices=("export",))
     p.add_argument("name")
-    p.add_argument("--out", metavar="FILE.zip", help="default NAME.zip")
+    p.add_argument("--out", metavar="FILE.zip",
+                   help="default NAME.zip in the working folder (NAME reduced to letters, "
+                   "digits, spaces, - and _); the file is readable by its owner only")
+    p.add_argument("--force", action="store_true", help="replace an existing file")

@@ -265,10 +265,12 @@ class FaceEngine:
         audit.record(self.db, "rename", actor or self.frontend, person.id)  # no names
         return person
 
-    def export_person(self, name: str, out, *, actor: str | None = None) -> dict[str, int]:
-        """Subject access request: a zip of everything held about ``name``."""
+    def export_person(self, name: str, out, *, actor: str | None = None,
+                      overwrite: bool = False) -> dict[str, int]:
+        """Subject access request: a zip of everything held about ``name`` (mode 0600;
+        an existing ``out`` is replaced only with ``overwrite``)."""
         from .subject_export import export_person
-        return export_person(self, name, out, actor or self.frontend)
+        return export_person(self, name, out, actor or self.frontend, overwrite=overwrite)
 
     def reembed(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Make the loaded model the gallery's active one without re-enrolling anyone

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import time
 import zipfile
 from pathlib import Path
@@ -34,8 +35,50 @@ def _iso(ts: float | None) -> str | None:
     return None if ts is None else time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(ts))
 
 
-def export_person(engine, name: str, out: Path, actor: str) -> dict[str, int]:
-    """Write the zip atomically, audit the export, and return what it holds."""
+MAX_FILE_STEM = 80
+"""Characters of a person's name kept in the default export file name."""
+
+
+def default_path(name: str, folder: Path | None = None) -> Path:
+    """``<name>.zip`` in ``folder`` (the working folder): the name reduced to letters,
+    digits, spaces, dashes and underscores, so ``../../x`` or ``/etc/x`` stays here."""
+    stem = re.sub(r"[^\w\- ]+", "_", name).strip("_ .")[:MAX_FILE_STEM] or "person"
+    return (folder or Path.cwd()) / f"{stem}.zip"
+
+
+def _private_file(out: Path, overwrite: bool):
+    """A new file beside ``out``, mode 0600 from its creation, and the step that puts it in
+    place: a link that never replaces (``overwrite`` False) or an atomic rename."""
+    if out.exists() and not overwrite:
+        raise KioskError(f"{out} already exists; choose another --out or add --force to "
+                         f"replace it")
+    if not out.parent.is_dir():
+        raise KioskError(f"cannot write {out}: the folder {out.parent} does not exist")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError as exc:
+        raise KioskError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+    def place() -> None:
+        if overwrite:
+            os.replace(tmp, out)
+            return
+        try:
+            os.link(tmp, out)  # fails if out appeared meanwhile: nothing is replaced
+        except FileExistsError:
+            raise KioskError(f"{out} already exists; choose another --out or add --force "
+                             f"to replace it") from None
+        finally:
+            tmp.unlink(missing_ok=True)
+    return tmp, os.fdopen(fd, "wb"), place
+
+
+def export_person(engine, name: str, out: Path, actor: str, *,
+                  overwrite: bool = False) -> dict[str, int]:
+    """Write the zip (mode 0600, never over an existing file unless ``overwrite``), audit
+    the export, and return what it holds."""
+    out = Path(out)
     person = engine.gallery.person(name)
     db = engine.db
     samples = db.query("SELECT id, embedding, crop, source, model_id, created_at, face "
@@ -65,10 +108,9 @@ def export_person(engine, name: str, out: Path, actor: str) -> dict[str, int]:
                .reshape(len(samples), -1))  # the model's dimension (512 FaceNet, 128 dlib)
     npy = io.BytesIO()
     np.save(npy, vectors)
-    out = Path(out)
-    tmp = out.with_name(out.name + ".tmp")
+    tmp, handle, place = _private_file(out, overwrite)
     try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        with handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
             archive.writestr("README.txt", README.format(name=person.name,
                                                          when=_iso(time.time())))
             archive.writestr("person.json", json.dumps(document, indent=2, ensure_ascii=False))
@@ -81,10 +123,14 @@ def export_person(engine, name: str, out: Path, actor: str) -> dict[str, int]:
             for cid, _ts, _d, _s, snap in checkins:
                 if snap:
                     archive.writestr(f"snapshots/{cid}.jpg", snap)
-        os.replace(tmp, out)
+            archive.close()
+            handle.flush()
+            os.fsync(handle.fileno())
+        place()
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise KioskError(f"cannot write {out}: {exc.strerror or exc}") from None
+    finally:
+        tmp.unlink(missing_ok=True)
     summary = {"samples": len(samples), "crops": sum(1 for r in samples if r[2]),
                "checkins": len(checkins), "days": len(days), "audit_entries": len(entries)}
     audit.record(db, "export", actor, person.id, **summary)
