@@ -4,17 +4,30 @@ Each row names the action, the subject by *person id* (never a name: a row about
 deletion must not keep what the deletion erased), the front end (``window``, ``cli``,
 ``http <client address>``) and a JSON detail of counts and flags. It never holds face
 data. Triggers refuse UPDATE and DELETE; each row's hash covers the previous row's hash,
-and ``meta.audit_head`` the last one, so an edited, removed or truncated row is found by
-``verify``. Someone able to rewrite the whole file can recompute the chain: that is what
-the encryption key (and keeping a copy of the head hash elsewhere) protects against.
+and ``meta.audit_head`` the last one, so an edited or removed row is found by ``verify``.
+
+The end of the chain is checked from outside the table too (SQLite): ``sqlite_sequence``
+keeps the highest id ever written, which deleting rows does not lower, and after each
+commit the head is mirrored in ``gallery.sqlite3.audit-head`` beside the file, which no
+SQL statement reaches; so removing the last rows, every row or the whole table is found.
+Someone able to rewrite the file *and* that mirror can still recompute everything: note
+the head elsewhere (``audit --verify`` prints it) to catch that.
 """
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import os
+import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+from .db_files import mirror_path
+
+log = logging.getLogger(__name__)
 
 GENESIS = "0" * 64
 
@@ -95,7 +108,37 @@ def append(cur, action: str, actor: str, subject: int | None = None, **detail: A
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (row_id, ts, action, subject, actor, text, prev, digest))
     cur.set_meta("audit_head", f"{row_id}:{digest}")
+    on_commit = getattr(cur, "on_commit", None)
+    if on_commit is not None:  # SQLite: mirror the head once the row is committed
+        cur.set_meta("audit_mirrored", "1")
+        on_commit.append(lambda: _mirror(mirror_path(cur.path), row_id, digest))
     return row_id
+
+
+def _read_mirror(path: Path) -> tuple[int, str] | None:
+    try:
+        row_id, digest = path.read_text().strip().split(":")
+        return int(row_id), digest
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        return -1, ""
+
+
+def _mirror(path: Path, row_id: int, digest: str) -> None:
+    """Replace the mirror atomically (never with an older row another process mirrored
+    after us: a mirror one row behind is tolerated, one ahead means rows were removed)."""
+    current = _read_mirror(path)
+    if current is not None and current[0] > row_id:
+        return
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, f"{row_id}:{digest}\n".encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
 
 
 def record(db, action: str, actor: str, subject: int | None = None, **detail: Any) -> int:
@@ -133,6 +176,35 @@ def verify(db) -> list[str]:
     if head is not None and head != f"{last_id}:{prev}":
         problems.append(f"the trail ends at row {last_id}, but row {head.split(':')[0]} was "
                         f"written: rows at the end were removed")
+    if head is None and last_id:
+        problems.append(f"the trail has {last_id} rows but no recorded head: it was removed")
+    from .store import is_shared
+    if not is_shared(db):
+        problems += _end_problems(db, last_id)
+    return problems
+
+
+def _end_problems(db, last_id: int) -> list[str]:
+    """SQLite: the chain's end against ``sqlite_sequence`` and the mirror beside the file."""
+    problems = []
+    seq = db.query("SELECT seq FROM sqlite_sequence WHERE name = 'audit'")
+    if seq and seq[0][0] > last_id:
+        problems.append(f"rows {last_id + 1} to {seq[0][0]} were written (sqlite_sequence) "
+                        f"but are gone: rows at the end were removed")
+    path = mirror_path(db.path)
+    mirrored = _read_mirror(path)
+    if mirrored is None:
+        if db.get_meta("audit_mirrored") == "1":
+            problems.append(f"the mirror of the trail's head ({path}) was deleted")
+    elif mirrored[0] < 0:
+        problems.append(f"the mirror of the trail's head ({path}) was altered")
+    else:
+        found = db.query("SELECT hash FROM audit WHERE id = ?", (mirrored[0],))
+        if found and found[0][0] == mirrored[1]:
+            return problems
+        what = "differs from it" if found else "is gone"
+        problems.append(f"row {mirrored[0]} was written (its hash is mirrored in {path.name}) "
+                        f"but {what}: the trail was cut short or rewritten")
     return problems
 
 
