@@ -185,7 +185,7 @@ class Database:
             log.warning("WAL checkpoint incomplete (another program is reading the database); "
                         "retrying until it completes")
         with self._lock:
-            if self._retrying is None or not self._retrying.is_alive():
+            if self._retrying is None:
                 self._retrying = threading.Thread(target=self._retry, daemon=True,
                                                   name="wal-checkpoint")
                 self._retrying.start()
@@ -207,9 +207,14 @@ class Database:
             return not busy
 
     def _retry(self) -> None:
-        while self.checkpoint_pending and not self._closed.wait(CHECKPOINT_RETRY_SECONDS):
-            if self._checkpoint_once():
-                log.info("WAL checkpoint completed after another reader finished")
+        while not self._closed.wait(CHECKPOINT_RETRY_SECONDS):
+            done = self._checkpoint_once()
+            with self._lock:  # decided under the lock checkpoint() starts threads under
+                if not self.checkpoint_pending or self._closed.is_set():
+                    self._retrying = None
+                    if done:
+                        log.info("WAL checkpoint completed after another reader finished")
+                    return
 
     def close(self) -> None:
         with self._lock:
