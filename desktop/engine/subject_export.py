@@ -12,7 +12,9 @@ import os
 import re
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -46,7 +48,7 @@ def default_path(name: str, folder: Path | None = None) -> Path:
     return (folder or Path.cwd()) / f"{stem}.zip"
 
 
-def _private_file(out: Path, overwrite: bool):
+def _private_file(out: Path, overwrite: bool) -> tuple[Path, BinaryIO, Callable[[], None]]:
     """A new file beside ``out``, mode 0600 from its creation, and the step that puts it in
     place: a link that never replaces (``overwrite`` False) or an atomic rename."""
     if out.exists() and not overwrite:
@@ -69,6 +71,10 @@ def _private_file(out: Path, overwrite: bool):
         except FileExistsError:
             raise KioskError(f"{out} already exists; choose another --out or add --force "
                              f"to replace it") from None
+        except OSError:  # no hard links (a FAT USB stick): checked, then renamed
+            if out.exists():
+                raise KioskError(f"{out} already exists; add --force to replace it") from None
+            os.replace(tmp, out)
         finally:
             tmp.unlink(missing_ok=True)
     return tmp, os.fdopen(fd, "wb"), place
