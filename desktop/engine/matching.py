@@ -21,6 +21,9 @@ class ModelDefaults:
     stranger: float | None = None
     """1% of genuine LFW probes score below it: a live face's first decision of nobody
     below it is shown at once (``decisive``). None: never (a model not measured here)."""
+    visitor: float | None = None
+    """Anonymous visitor ids: an unknown face this similar to a visitor's template is that
+    visitor (measured by desktop/tools/visitor_rates.py). None: ``threshold``."""
 
 
 # The one place for every model's defaults, per model name (ModelInfo.name), each measured
@@ -53,6 +56,12 @@ def model_defaults(model: str | ModelInfo) -> ModelDefaults:
 
 def default_threshold(model: str | ModelInfo) -> float:
     return model_defaults(model).threshold
+
+
+def visitor_threshold(model: str | ModelInfo) -> float:
+    """The similarity at which two unknown faces are one anonymous visitor."""
+    defaults = model_defaults(model)
+    return defaults.visitor if defaults.visitor is not None else defaults.threshold
 
 
 def strict_threshold(model: str | ModelInfo, threshold: float) -> float:
