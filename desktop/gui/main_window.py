@@ -77,7 +77,7 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(objectName="sideTabs")
         self.tabs.addTab(self.people, "People")
         self.tabs.addTab(self.attendance, "Attendance")
-        self.traffic = TrafficPanel(engine)
+        self.traffic = TrafficPanel(engine.attendance)
         self.tabs.addTab(self.traffic, "Traffic")
         self.tabs.setMinimumWidth(360)
         splitter = QSplitter(Qt.Horizontal)

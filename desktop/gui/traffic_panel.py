@@ -19,8 +19,8 @@ from PyQt5.QtWidgets import (
 )
 
 from ..engine import traffic
+from ..engine.attendance import Attendance
 from ..engine.errors import KioskError
-from ..engine.recognizer import FaceEngine
 from .attendance_panel import qdate
 
 log = logging.getLogger(__name__)
@@ -33,9 +33,9 @@ KNOWN, UNKNOWN_COLOUR = "#2f7ed8", "#f28f43"
 class TrafficPanel(QWidget):
     """Visits and unique visitors; the engine counts (engine/traffic.py), this draws."""
 
-    def __init__(self, engine: FaceEngine, parent: QWidget | None = None) -> None:
+    def __init__(self, attendance: Attendance, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.engine = engine
+        self.attendance = attendance
         self.days: list[traffic.DayTraffic] = []
         self.date = QDateEdit(calendarPopup=True, displayFormat="ddd d MMM yyyy")
         self.date.setObjectName("trafficDate")
@@ -83,7 +83,7 @@ class TrafficPanel(QWidget):
         last = dt.date.fromisoformat(self.day)
         first = (last - dt.timedelta(days=DAYS - 1)).isoformat()
         try:
-            self.days = traffic.traffic(self.engine.db, first, last.isoformat())
+            self.days = traffic.traffic(self.attendance.db, first, last.isoformat())
         except KioskError as exc:  # the last chart stays; the next refresh tries again
             self.summary.setText(f"Traffic cannot be read: {exc}")
             return
@@ -92,7 +92,7 @@ class TrafficPanel(QWidget):
             f"{today.visits} visit{'' if today.visits == 1 else 's'}, {today.unique} unique: "
             f"{today.known} known, {today.unknown} unknown visitor"
             f"{'' if today.unknown == 1 else 's'}"
-            + ("" if self.engine.attendance.visitor_ids else
+            + ("" if self.attendance.visitor_ids else
                " (visitor ids off: each stranger's appearance counts as one visitor)"))
         self._ensure_canvas()
         self._draw(today)
