@@ -11,6 +11,7 @@ import pytest
 from desktop.cli import main as cli_main
 from desktop.engine.attendance import Attendance, day_of
 from desktop.engine.database import Database
+from desktop.engine.errors import KioskError
 from desktop.engine.store import open_attendance, open_store
 from desktop.engine.traffic import delete_day, export_csv, traffic
 from desktop.engine.visitor_eval import replay
@@ -86,7 +87,7 @@ def test_sealed_templates_are_never_stored_in_clear(tmp_path):
     assert unit(1).tobytes() not in bytes(blob) and len(blob) == 512 + 12 + 16
     assert np.allclose(np.frombuffer(sealer.open(blob, vid), np.float32), unit(1))
     other = VisitorGallery(24.0, 0.6, _Stored(db, Sealer("wrong secret")))
-    with pytest.raises(Exception):  # the authentication tag does not verify
+    with pytest.raises(KioskError, match="same key"):  # the tag does not verify
         other.assign(unit(1), MODEL)
     db.close()
 

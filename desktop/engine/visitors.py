@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .errors import KioskError
 from .matching import visitor_threshold
 
 if TYPE_CHECKING:
@@ -72,7 +73,13 @@ class Sealer:
         return nonce + self._aead.encrypt(nonce, data, label.encode())
 
     def open(self, blob: bytes, label: str) -> bytes:
-        return self._aead.decrypt(bytes(blob[:12]), bytes(blob[12:]), label.encode())
+        from cryptography.exceptions import InvalidTag
+        try:
+            return self._aead.decrypt(bytes(blob[:12]), bytes(blob[12:]), label.encode())
+        except InvalidTag:
+            raise KioskError("a visitor template on the shared store does not open with this "
+                             "kiosk's key: every kiosk of the site needs the same key "
+                             "($FACE_KIOSK_KEY)") from None
 
 
 class _Memory:
