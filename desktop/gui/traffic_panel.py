@@ -75,6 +75,7 @@ class TrafficPanel(QWidget):
         self.canvas = FigureCanvasQTAgg(self.figure)
         self.canvas.setObjectName("trafficChart")
         self.layout_.insertWidget(2, self.canvas, 1)
+        self.canvas.show()  # added while the panel is visible: not shown by itself
 
     def refresh(self) -> None:
         """Read the last 30 days up to the chosen one; draw only while visible."""
