@@ -76,3 +76,17 @@ def test_traffic_tab_draws_the_day_and_the_month_and_exports(attendance, qtbot, 
         image.save(target)
     assert panel.export(tmp_path / "t.csv") == 30 * 25
     panel.stop()
+
+
+def test_settings_dialog_says_what_visitor_ids_keep_and_turns_them_on(tmp_path, qtbot):
+    from desktop.gui.settings_dialog import SettingsDialog
+    from desktop.settings_file import load_settings
+    box = SettingsDialog(load_settings(tmp_path), 0.65)
+    qtbot.addWidget(box)
+    assert not box.visitor_ids.isChecked() and not box.visitor_memory.isEnabled()  # off
+    notice = box.visitor_notice.text()
+    assert "template" in notice and "forgotten" in notice and "notice" in notice
+    assert "visitor_ids" not in box.changes()
+    box.visitor_ids.setChecked(True)
+    box.visitor_memory.setValue(8)
+    assert box.changes() == {"visitor_ids": True, "visitor_memory_hours": 8.0}
