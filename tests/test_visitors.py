@@ -109,6 +109,7 @@ def test_a_visit_is_an_appearance_after_the_cool_down(tmp_path):
     day = traffic(db, day_of(t), day_of(t))[0]
     assert (day.visits, day.unique, day.known, day.unknown) == (6, 4, 1, 3)
     assert (day.known_visits, day.unknown_visits) == (2, 4)
+    assert attendance.visitors(day_of(t)) == 3  # unique, as the attendance tab shows
     assert sum(h.visits for h in day.by_hour) == 6
     hour = day.by_hour[time.localtime(t).tm_hour]
     assert hour.known == 1 and hour.unknown >= 2

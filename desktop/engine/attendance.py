@@ -153,8 +153,10 @@ class Attendance:
         return [CheckIn(*row) for row in rows]
 
     def visitors(self, day: str | None = None) -> int:
-        return self.db.query("SELECT COUNT(*) FROM visitors WHERE day = ?",
-                             (day or day_of(time.time()),))[0][0]
+        """Unknown visitors of a day: distinct anonymous ids (each appearance without one
+        is its own visitor)."""
+        return self.db.query("SELECT COUNT(DISTINCT COALESCE(visitor, '#' || CAST(id AS TEXT))) "
+                             "FROM visitors WHERE day = ?", (day or day_of(time.time()),))[0][0]
 
     def export_csv(self, first: str, last: str, out: Path) -> int:
         """Write day,name,first_in,last_seen,checkins rows (local ISO times) atomically."""
