@@ -82,7 +82,8 @@ def test_strangers_keep_their_visitor_id_and_traffic_counts_them(enrolled, load,
     reconfigure(enrolled, {"visitor_ids": True})
     live = LiveRecognizer.from_settings(enrolled)
     ids = play(live, clip(load))
-    print("visitor ids per appearance:", ids)
+    with capsys.disabled():
+        print("visitor ids per appearance:", ids)
     kept = [who for who, got in ids.items() if got[0] is not None and got[0] == got[1]]
     assert len(kept) >= 3, ids
     firsts = [got[0] for got in ids.values()]
