@@ -5,7 +5,8 @@ tracks by box overlap, and embed only faces that need it: new tracks, tracks who
 label is not yet confirmed, and confirmed tracks due for a re-check. A label is shown
 after ``confirm_frames`` consistent decisions, or at once when a face's first decision is
 decisive (``instant_decisions``). Attendance always waits for ``confirm_frames`` agreeing
-decisions: one check-in per person per cool-down, one visitor count per unknown track.
+decisions: one check-in per person per cool-down, one visit per unknown appearance
+(with anonymous visitor ids: per visitor and cool-down; visitors.py).
 """
 from __future__ import annotations
 
