@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import cli_accuracy, cli_privacy
+from . import cli_accuracy, cli_privacy, cli_traffic
 from .cli_common import common_options, open_engine, positive, print_json, progress
 from .config import Settings
 from .engine.errors import DuplicateFaceError, KioskError
@@ -156,9 +156,8 @@ def cmd_reembed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.attendance import day_of
+    from .engine.attendance import day_of, day_range
     from .engine.store import open_attendance, open_store
-    from .engine.usecases import day_range
     attendance = open_attendance(open_store(settings), settings)
     if args.action == "today":
         today = day_of(time.time())
@@ -266,6 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .db_cli import add_parser as add_db_parser
     add_db_parser(add)  # copy, serve (shared store); encrypt, decrypt, rekey (cli_privacy)
     cli_privacy.add_commands(add)
+    cli_traffic.add_commands(add)
     p = add("bench", cmd_bench, "print where the time goes (stages, live loop, index scale)")
     p.add_argument("--video", help="video file for the live-loop figures")
     p.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")

@@ -184,6 +184,19 @@ class Settings:
     store_checkin_snapshots: bool = False
     store_visitor_snapshots: bool = False
     delete_attendance_with_person: bool = True
+    visitor_ids: bool = False
+    """Give each unknown face an anonymous id (``v-7f3a``) so a returning stranger is one
+    visitor: keeps a face template of each stranger for ``visitor_memory_hours``, in memory
+    or in the encrypted store only, never with a name ($FACE_KIOSK_VISITOR_IDS=on).
+    Off by default: a site may need to post a notice before turning it on."""
+    visitor_memory_hours: float = 24.0
+    """A visitor's template is forgotten this long after they were first seen."""
+    visitor_threshold: float | None = None
+    """Similarity at which an unknown face is the same visitor; None: the model's own
+    (engine/matching.py ``ModelDefaults.visitor``, measured by tools/visitor_rates.py)."""
+    appearance_gap_seconds: float = 5.0
+    """Without visitor ids: a new unknown face where a counted one was lost this recently
+    is the same appearance (one person standing in view is one visit)."""
     retention_people_days: int = 0
     """People not seen (nor enrolled) for this many days are deleted; 0 keeps them."""
     retention_interval_hours: float = 6.0

@@ -41,6 +41,8 @@ LIMITS: dict[str, tuple[float, float]] = {
     "challenge_frames": (1, 100), "challenge_seconds": (0.5, 600.0),
     "idle_detect_fps": (0.0, 1000.0), "motion_pixel_delta": (0.0, 255.0),
     "motion_min_area": (0.0, 1.0), "motion_hold_seconds": (0.0, 3600.0),
+    "visitor_memory_hours": (0.1, 24 * 7.0), "visitor_threshold": (-1.0, 1.0),
+    "appearance_gap_seconds": (0.0, 600.0),
 }
 """Accepted range (inclusive) of each numeric setting."""
 CHOICES: dict[str, tuple[str, ...]] = {"liveness": ("off", "passive", "challenge", "both"),
@@ -66,6 +68,7 @@ _ENV = {
     "FACE_KIOSK_KEY_FILE": "key_file",
     "FACE_KIOSK_DETECTOR": "detector",
     "FACE_KIOSK_LIVE_DETECTOR": "live_detector",
+    "FACE_KIOSK_VISITOR_IDS": "visitor_ids",
 }
 
 
@@ -84,8 +87,8 @@ def _read_json(path: Path) -> dict[str, Any]:
     return stored
 
 
-_NULLABLE = ("threshold", "duplicate_threshold", "outlier_threshold", "api_token", "db_key",
-             "key_file")
+_NULLABLE = ("threshold", "duplicate_threshold", "outlier_threshold", "visitor_threshold",
+             "api_token", "db_key", "key_file")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
@@ -123,7 +126,7 @@ def coerce(name: str, value: Any) -> Any:
             if isinstance(value, float) and not value.is_integer():
                 raise ValueError
             converted = int(value)
-        elif isinstance(default, float) or name in _NULLABLE[:3]:
+        elif isinstance(default, float) or name in _NULLABLE[:4]:
             converted = float(value)
         else:
             return str(value)

@@ -320,6 +320,24 @@ def test_attendance_queries(client, server_engine):
     assert_error(client.get("/attendance/visitors", params={"day": "2024-13-01"}), 400)
 
 
+def test_traffic_over_http(client, server_engine):
+    from desktop.engine.attendance import day_of
+    today = day_of(time.time())
+    before = client.get("/traffic").json()["days"][0]
+    server_engine.attendance.record_visitor(visitor="v-http")
+    server_engine.attendance.record_visitor(visitor="v-http")  # within the cool-down
+    body = client.get("/traffic", params={"from": today, "to": today}).json()
+    day = body["days"][0]
+    assert body["from"] == body["to"] == day["day"] == today
+    assert day["unknown"] == before["unknown"] + 1 and len(day["by_hour"]) == 24
+    assert day["unique"] == day["known"] + day["unknown"]
+    assert len(client.get("/traffic", params={"from": "2001-01-01", "to": "2001-01-31"}
+                          ).json()["days"]) == 31
+    assert_error(client.get("/traffic", params={"from": "2024-13-01"}), 400, "YYYY-MM-DD")
+    assert_error(client.get("/traffic", params={"from": "2001-01-01", "to": "2999-01-01"}),
+                 400, "ten years")
+
+
 # ----------------------------------------------------------------------------- bad input
 def test_bad_uploads_are_4xx_with_a_message(client, faces_dir):
     jpeg = people_photos(faces_dir, "Kit_Harington")[0].read_bytes()

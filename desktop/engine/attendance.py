@@ -20,6 +20,7 @@ from .errors import KioskError
 
 if TYPE_CHECKING:
     from .store import Store
+    from .visitors import VisitorGallery
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,17 @@ def parse_day(text: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise KioskError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def day_range(first: str | None, last: str | None, *, first_label: str = "from",
+              last_label: str = "to") -> tuple[str, str]:
+    """An attendance range: ``first`` defaults to today, ``last`` to ``first``; both must
+    be YYYY-MM-DD and in order. The labels name the fields in the error message."""
+    first = first or day_of(time.time())
+    last = last or first
+    if parse_day(first) > parse_day(last):
+        raise KioskError(f"{first_label} {first} is after {last_label} {last}")
+    return first, last
 
 
 @dataclass(frozen=True)
@@ -65,6 +77,8 @@ class Attendance:
         self.retention_days = retention_days
         self.store_checkin_snapshots = store_checkin_snapshots
         self.store_visitor_snapshots = store_visitor_snapshots
+        self.visitor_ids: VisitorGallery | None = None
+        """Anonymous visitor ids (``visitor_ids`` setting), or None: off."""
         if retention_days > 0:
             self.purge_older_than(retention_days)
 
@@ -96,13 +110,27 @@ class Attendance:
         log.info("Check-in: person #%d (similarity %.2f)", pid, similarity)
         return CheckIn(name, ts, similarity)
 
-    def record_visitor(self, ts: float | None = None, snapshot: bytes | None = None) -> None:
-        """Count one unknown visitor (the live loop calls this once per unknown track)."""
+    def record_visitor(self, ts: float | None = None, snapshot: bytes | None = None,
+                       visitor: str | None = None) -> bool:
+        """Count an unknown visitor's appearance; True if it opened a visit. With an
+        anonymous id, an appearance within the cool-down of that visitor's last one only
+        moves its ``last_seen`` (the live loop calls this on every re-check)."""
         ts = time.time() if ts is None else ts
         with self.db.transaction() as cur:
-            cur.execute("INSERT INTO visitors(ts, day, snapshot, kiosk) VALUES (?, ?, ?, ?)",
+            if visitor is not None:
+                # either side of ts: an appearance queued offline may arrive late
+                row = cur.execute("SELECT id FROM visitors WHERE visitor = ? AND last_seen > ? "
+                                  "AND ts < ? ORDER BY last_seen DESC LIMIT 1",
+                                  (visitor, ts - self.cooldown, ts + self.cooldown)).fetchone()
+                if row is not None:
+                    cur.execute("UPDATE visitors SET last_seen = MAX(last_seen, ?) WHERE id = ?",
+                                (ts, row[0]))
+                    return False
+            cur.execute("INSERT INTO visitors(ts, day, snapshot, kiosk, visitor, last_seen) "
+                        "VALUES (?, ?, ?, ?, ?, ?)",
                         (ts, day_of(ts), snapshot if self.store_visitor_snapshots else None,
-                         self.kiosk_name))
+                         self.kiosk_name, visitor, ts))
+        return True
 
     def day(self, day: str | None = None) -> list[DayRow]:
         return self.between(day or day_of(time.time()), day or day_of(time.time()))
@@ -125,8 +153,10 @@ class Attendance:
         return [CheckIn(*row) for row in rows]
 
     def visitors(self, day: str | None = None) -> int:
-        return self.db.query("SELECT COUNT(*) FROM visitors WHERE day = ?",
-                             (day or day_of(time.time()),))[0][0]
+        """Unknown visitors of a day: distinct anonymous ids (each appearance without one
+        is its own visitor)."""
+        return self.db.query("SELECT COUNT(DISTINCT COALESCE(visitor, '#' || CAST(id AS TEXT))) "
+                             "FROM visitors WHERE day = ?", (day or day_of(time.time()),))[0][0]
 
     def export_csv(self, first: str, last: str, out: Path) -> int:
         """Write day,name,first_in,last_seen,checkins rows (local ISO times) atomically."""

@@ -33,7 +33,7 @@ GENESIS = "0" * 64
 
 ACTIONS = frozenset({
     "enroll", "rename", "delete", "export", "consent", "settings", "threshold", "reembed",
-    "key", "retention", "auth_refused", "liveness_rejected"})
+    "key", "retention", "auth_refused", "liveness_rejected", "traffic_deleted"})
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS audit (
@@ -216,7 +216,8 @@ def head(db) -> str | None:
 VALUE_KEYS = frozenset({
     "retention_days", "retention_people_days", "retention_interval_hours", "require_consent",
     "keep_face_crops", "store_checkin_snapshots", "store_visitor_snapshots",
-    "delete_attendance_with_person", "threshold", "match_margin", "cooldown_minutes"})
+    "delete_attendance_with_person", "threshold", "match_margin", "cooldown_minutes",
+    "visitor_ids", "visitor_memory_hours", "visitor_threshold"})
 """Settings whose new value is worth keeping in the trail (others: only that they changed;
 a stream address may hold a password)."""
 

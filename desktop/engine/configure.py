@@ -19,14 +19,16 @@ DECISION = frozenset({"threshold", "match_margin", "duplicate_threshold", "subje
                       "crop_size", "crop_margin"})
 LIVE = frozenset({"confirm_frames", "instant_decisions", "recheck_seconds", "track_iou", "track_max_missed",
                   "live_detect_max_side", "motion_gating", "idle_detect_fps",
-                  "motion_pixel_delta", "motion_min_area", "motion_hold_seconds"})
+                  "motion_pixel_delta", "motion_min_area", "motion_hold_seconds",
+                  "appearance_gap_seconds"})
 LIVENESS = frozenset({"liveness", "liveness_threshold", "liveness_at_registration",
                        "liveness_at_checkin", "challenge_yaw", "challenge_frames",
                        "challenge_seconds", "camera_mirrored"})
 """Decided once per track: tracks are forgotten so every face is checked afresh."""
 SOURCE = frozenset({"source", "loop_video", "slideshow_seconds", "reconnect_max_seconds"})
 ATTENDANCE = frozenset({"cooldown_minutes", "retention_days", "store_checkin_snapshots",
-                        "store_visitor_snapshots", "delete_attendance_with_person"})
+                        "store_visitor_snapshots", "delete_attendance_with_person",
+                        "visitor_ids", "visitor_memory_hours", "visitor_threshold"})
 RESTART = frozenset({"db_dir", "weights", "device", "torch_threads", "omp_wait_policy",
                      "onnx_spinning", "host", "port",
                      "api_token", "max_upload_mb"})
@@ -84,6 +86,11 @@ def reconfigure(engine: FaceEngine, changes: dict[str, Any],
         attendance.retention_days = settings.retention_days
         attendance.store_checkin_snapshots = settings.store_checkin_snapshots
         attendance.store_visitor_snapshots = settings.store_visitor_snapshots
+        if values.keys() & {"visitor_ids", "visitor_memory_hours", "visitor_threshold"}:
+            from .visitors import open_gallery  # a new window: templates start afresh
+            if attendance.visitor_ids is not None:
+                attendance.visitor_ids.forget(now=float("inf"))
+            attendance.visitor_ids = open_gallery(engine.db, settings)
     if pipeline is not None:
         if values.keys() & SOURCE:
             pipeline.set_source(settings.source)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import audit, consent, crypto_db, db_files
+from . import audit, consent, crypto_db, db_files, visitors
 from .crypto_db import dbapi as sqlite3  # SQLCipher's build; plain SQLite without a key
 from .errors import DatabaseError
 
@@ -23,11 +23,13 @@ CHECKPOINT_RETRY_SECONDS = 0.5
 """How often an incomplete checkpoint after a deletion is retried, in the background, until
 another connection's read ends (a fixed safety interval, not a site setting)."""
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """2: checkins and visitors record the kiosk that saw them (``kiosk``).
 3: several face models: samples keep a model-neutral crop (``face``, ``face_meta``), every
 model's vectors live in ``embeddings``, and ``models`` records each model (modelstore.py).
-``samples.embedding`` stays the vectors of the gallery's active model (meta ``model_id``)."""
+``samples.embedding`` stays the vectors of the gallery's active model (meta ``model_id``).
+4: foot traffic: a visitor row carries its anonymous id (``visitor``) and ``last_seen``
+(one row per visit); ``visitor_templates`` (visitors.py), used only when encrypted."""
 
 # AUTOINCREMENT: ids are never reused, so an index that is one write behind another
 # process can never map an old vector onto a new person.
@@ -127,7 +129,7 @@ class Database:
             with self.transaction() as cur:
                 cur.executescript_safe(SCHEMA)
                 _migrate(cur, self.path)
-                for privacy_table in (audit, consent):
+                for privacy_table in (audit, consent, visitors):
                     privacy_table.ensure_schema(cur)
         except sqlite3.Error as exc:
             raise db_files.explain(exc, self.path) from None
@@ -252,6 +254,12 @@ def _migrate(cur: _Cursor, path: Path) -> None:
         columns = {r[1] for r in cur.execute(f"PRAGMA table_info({table})").fetchall()}
         if "kiosk" not in columns:
             cur.execute(f"ALTER TABLE {table} ADD COLUMN kiosk TEXT")
+    columns = {r[1] for r in cur.execute("PRAGMA table_info(visitors)").fetchall()}
+    if "visitor" not in columns:  # version 4
+        cur.execute("ALTER TABLE visitors ADD COLUMN visitor TEXT")
+        cur.execute("ALTER TABLE visitors ADD COLUMN last_seen REAL")
+        cur.execute("UPDATE visitors SET last_seen = ts")
+    cur.execute("CREATE INDEX IF NOT EXISTS visitors_visitor ON visitors(visitor, last_seen)")
     columns = {row[1] for row in cur.execute("PRAGMA table_info(samples)").fetchall()}
     if "in_template" not in columns:
         # 0 for samples flagged as probable wrong photos at enrollment (see templates.py)

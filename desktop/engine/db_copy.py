@@ -24,7 +24,7 @@ TABLES: dict[str, tuple[str, ...]] = {
     "embeddings": ("id", "sample_id", "model_id", "vector"),
     "checkins": ("id", "person_id", "name", "ts", "day", "similarity", "snapshot", "kiosk"),
     "presence": ("id", "person_id", "name", "day", "first_in", "last_seen"),
-    "visitors": ("id", "ts", "day", "snapshot", "kiosk"),
+    "visitors": ("id", "ts", "day", "snapshot", "kiosk", "visitor", "last_seen"),
     "consent": ("person_id", "given_by", "given_at", "text", "recorded_via"),
     "audit": ("id", "ts", "action", "subject", "actor", "detail", "prev_hash", "hash"),
 }

@@ -5,7 +5,8 @@ tracks by box overlap, and embed only faces that need it: new tracks, tracks who
 label is not yet confirmed, and confirmed tracks due for a re-check. A label is shown
 after ``confirm_frames`` consistent decisions, or at once when a face's first decision is
 decisive (``instant_decisions``). Attendance always waits for ``confirm_frames`` agreeing
-decisions: one check-in per person per cool-down, one visitor count per unknown track.
+decisions: one check-in per person per cool-down, one visit per unknown appearance
+(with anonymous visitor ids: per visitor and cool-down; visitors.py).
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from .matching import Match, decisive
 from .names import NOT_LIVE, PENDING, UNKNOWN
 from .recognizer import FaceEngine
 from .results import Face
+from .visitors import Appearances
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ class Track:
     ever_known: bool = False
     """Once recognised, a track is never also counted as an unknown visitor."""
     liveness: TrackLiveness = field(default_factory=TrackLiveness)
+    visitor: str | None = None
+    """The anonymous visitor id of an unknown face (visitor_ids on), else None."""
 
     @property
     def box(self) -> tuple[float, float, float, float]:
@@ -115,6 +119,9 @@ class LiveRecognizer:
         self.tracks: list[Track] = []
         self._live_ms = 0.0
         self._ids = itertools.count(1)
+        self.appearances = Appearances(engine.settings.appearance_gap_seconds, track_iou)
+        """Without visitor ids: unknown tracks recently counted, so a detection gap does
+        not make one person standing in view two visits."""
 
     @classmethod
     def from_settings(cls, engine: FaceEngine, **overrides: Any) -> LiveRecognizer:
@@ -180,7 +187,7 @@ class LiveRecognizer:
         self._confirm(track, rgb, now)
         if track.label is not None and track.label != NOT_LIVE and track.match and \
                 (track.match.name or UNKNOWN) == track.label and self._unanimous(track):
-            checkin = self._attend(track)
+            checkin = self._attend(track, now)
             if checkin:
                 checkins.append(checkin)
 
@@ -254,7 +261,7 @@ class LiveRecognizer:
     def _unanimous(self, track: Track) -> bool:
         return len(track.votes) >= self.confirm_frames and len(set(track.votes)) == 1
 
-    def _attend(self, track: Track) -> CheckIn | None:
+    def _attend(self, track: Track, now: float) -> CheckIn | None:
         """Attendance for a track whose confirmed label this frame's decision agrees with.
 
         A storage failure (disk full, database locked) must not stop the labels: it is
@@ -263,12 +270,12 @@ class LiveRecognizer:
         if not self.record_attendance:
             return None
         try:
-            return self._record(track)
+            return self._record(track, now)
         except KioskError as exc:
             log.warning("Attendance not recorded: %s", exc)
             return None
 
-    def _record(self, track: Track) -> CheckIn | None:
+    def _record(self, track: Track, now: float) -> CheckIn | None:
         attendance = self.engine.attendance
         wants_snapshot = (attendance.store_checkin_snapshots if track.known
                           else attendance.store_visitor_snapshots)
@@ -279,7 +286,19 @@ class LiveRecognizer:
                                                  snapshot=snapshot)
             track.counted = track.ever_known = True
             return checkin
-        if not track.counted and not track.ever_known:
-            attendance.record_visitor(snapshot=snapshot)
+        if track.ever_known:
+            return None
+        gallery = attendance.visitor_ids
+        if gallery is not None:  # every re-check: the visit's last_seen moves
+            if track.visitor is None:
+                vector = self.engine.embed([track.face.crop])[0]
+                track.visitor = gallery.assign(vector, self.engine.gallery.model.name)
+            attendance.record_visitor(snapshot=snapshot, visitor=track.visitor)
             track.counted = True
+            return None
+        if not track.counted:
+            if not self.appearances.continues(track.id, track.box, track.first_seen):
+                attendance.record_visitor(snapshot=snapshot)
+            track.counted = True
+        self.appearances.note(track.id, track.box, now)
         return None

@@ -21,6 +21,9 @@ class ModelDefaults:
     stranger: float | None = None
     """1% of genuine LFW probes score below it: a live face's first decision of nobody
     below it is shown at once (``decisive``). None: never (a model not measured here)."""
+    visitor: float | None = None
+    """Anonymous visitor ids: an unknown face this similar to a visitor's template is that
+    visitor (measured by desktop/tools/visitor_rates.py). None: ``threshold``."""
 
 
 # The one place for every model's defaults, per model name (ModelInfo.name), each measured
@@ -29,8 +32,9 @@ class ModelDefaults:
 # user's ONNX file) uses its own declared threshold, else FALLBACK; `python main.py
 # calibrate` fits a database's threshold to a site's own photos.
 MODEL_DEFAULTS = {
-    "20180408-102900-casia-webface-features": ModelDefaults(0.65, 0.75, 0.35, 0.48),
-    "20180408-102900-casia-webface": ModelDefaults(0.65, 0.75, 0.35, 0.48),
+    # visitor 0.60: merge rate 1.2% on 333 LFW strangers (desktop/tools/visitor_rates.py)
+    "20180408-102900-casia-webface-features": ModelDefaults(0.65, 0.75, 0.35, 0.48, 0.60),
+    "20180408-102900-casia-webface": ModelDefaults(0.65, 0.75, 0.35, 0.48, 0.60),
     # dlib and fusion: all of LFW (12,105 photos, 404 enrolled); README, Models
     "dlib_face_recognition_resnet_model_v1": ModelDefaults(0.954, 0.965, 0.92, 0.934),
     # fusion's genuine-score percentiles were not measured: no instant live decisions
@@ -53,6 +57,12 @@ def model_defaults(model: str | ModelInfo) -> ModelDefaults:
 
 def default_threshold(model: str | ModelInfo) -> float:
     return model_defaults(model).threshold
+
+
+def visitor_threshold(model: str | ModelInfo) -> float:
+    """The similarity at which two unknown faces are one anonymous visitor."""
+    defaults = model_defaults(model)
+    return defaults.visitor if defaults.visitor is not None else defaults.threshold
 
 
 def strict_threshold(model: str | ModelInfo, threshold: float) -> float:

@@ -40,6 +40,8 @@ class TrackView:
     every frame while registering)."""
     challenge: ChallengeView | None = None
     """The head-turn challenge asked of this face, if any (running or just ended)."""
+    visitor: str | None = None
+    """The anonymous visitor id of an unknown face (visitor_ids on), else None."""
 
     @classmethod
     def of(cls, track: Track, now: float) -> TrackView:
@@ -49,7 +51,8 @@ class TrackView:
                    track.match.similarity if track.match else None, track.face, latency,
                    track.labelled_at == now,
                    track.match if track.last_embedded == now else None,
-                   track.liveness.verdict, _challenge(track, now))
+                   track.liveness.verdict, _challenge(track, now),
+                   None if track.known else track.visitor)
 
 
 OUTCOME_SECONDS = 2.0

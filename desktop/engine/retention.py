@@ -20,6 +20,8 @@ class RetentionReport:
     attendance_rows: int = 0
     people: list[int] = field(default_factory=list)
     """Ids of the people deleted for inactivity."""
+    visitor_templates: int = 0
+    """Anonymous visitors' templates past the memory window (visitor ids)."""
 
 
 def stale_people(db, days: int, now: float | None = None) -> list[tuple[int, str]]:
@@ -43,6 +45,8 @@ def run_once(engine, now: float | None = None) -> RetentionReport:
     if settings.retention_days > 0:
         report.attendance_rows = engine.attendance.purge_older_than(settings.retention_days,
                                                                     actor=ACTOR)
+    from .visitors import expire
+    report.visitor_templates = expire(engine.db, settings, now)
     if settings.retention_people_days > 0:
         for pid, name in stale_people(engine.db, settings.retention_people_days, now):
             engine.delete(name, actor=ACTOR, reason=f"not seen for "

@@ -50,9 +50,11 @@ class SharedAttendance(Attendance):
                 "ts": time.time() if ts is None else ts}
         return self._write(Outbox.new_key(), "sighting", args, snapshot)
 
-    def record_visitor(self, ts: float | None = None, snapshot: bytes | None = None) -> None:
-        self._write(Outbox.new_key(), "visitor", {"ts": time.time() if ts is None else ts},
-                    snapshot)
+    def record_visitor(self, ts: float | None = None, snapshot: bytes | None = None,
+                       visitor: str | None = None) -> bool:
+        """As ``Attendance.record_visitor``; False when queued (only the store can tell)."""
+        args = {"ts": time.time() if ts is None else ts, "visitor": visitor}
+        return bool(self._write(Outbox.new_key(), "visitor", args, snapshot))
 
     def _write(self, key: str, kind: str, args: dict, snapshot: bytes | None):
         if self.db.online and not len(self.outbox):
@@ -72,8 +74,7 @@ class SharedAttendance(Attendance):
             if kind == "sighting":
                 return super().record_sighting(args["name"], args["similarity"], args["ts"],
                                                snapshot)
-            super().record_visitor(args["ts"], snapshot)
-            return None
+            return super().record_visitor(args["ts"], snapshot, args.get("visitor"))
 
     def flush(self) -> int:
         """Send queued entries, oldest first; stops at the first failure. Returns the

@@ -92,11 +92,16 @@ def open_attendance(db: Store, settings: Settings) -> Attendance:
                    store_checkin_snapshots=settings.store_checkin_snapshots,
                    store_visitor_snapshots=settings.store_visitor_snapshots,
                    kiosk_name=kiosk_name(settings))
+    attendance: Attendance
     if is_shared(db):
         from .outbox import Outbox
         from .shared_attendance import SharedAttendance
-        return SharedAttendance(db, Outbox(db.path.parent / "outbox.sqlite3"), **options)
-    return Attendance(db, **options)
+        attendance = SharedAttendance(db, Outbox(db.path.parent / "outbox.sqlite3"), **options)
+    else:
+        attendance = Attendance(db, **options)
+    from .visitors import open_gallery
+    attendance.visitor_ids = open_gallery(db, settings)
+    return attendance
 
 
 def describe(db: object) -> str:

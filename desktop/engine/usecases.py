@@ -2,10 +2,9 @@
 report of what was skipped, and the date range of an attendance query."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
-from .attendance import day_of, parse_day
+from .attendance import day_range  # noqa: F401  (re-exported: front ends import it here)
 from .consent import Consent
 from .errors import ImageError, KioskError
 from .images import load_image
@@ -33,14 +32,3 @@ def enroll_files(engine: FaceEngine, name: str, paths: list[str] | list[Path], *
                            actor=actor)
     report.skipped[:0] = unreadable
     return report
-
-
-def day_range(first: str | None, last: str | None, *, first_label: str = "from",
-              last_label: str = "to") -> tuple[str, str]:
-    """An attendance range: ``first`` defaults to today, ``last`` to ``first``; both must
-    be YYYY-MM-DD and in order. The labels name the fields in the error message."""
-    first = first or day_of(time.time())
-    last = last or first
-    if parse_day(first) > parse_day(last):
-        raise KioskError(f"{first_label} {first} is after {last_label} {last}")
-    return first, last

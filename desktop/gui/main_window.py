@@ -40,6 +40,7 @@ from .source_control import SourceControl
 from .status_panel import StatusPanel
 from .style import stylesheet
 from .tasks import TaskRunner
+from .traffic_panel import TrafficPanel
 from .video_view import VideoView
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget(objectName="sideTabs")
         self.tabs.addTab(self.people, "People")
         self.tabs.addTab(self.attendance, "Attendance")
+        self.traffic = TrafficPanel(engine.attendance)
+        self.tabs.addTab(self.traffic, "Traffic")
         self.tabs.setMinimumWidth(360)
         splitter = QSplitter(Qt.Horizontal)
         splitter.addWidget(self.video)
@@ -206,6 +209,7 @@ class MainWindow(QMainWindow):
         self._closed = True
         self._stats.stop()
         self.attendance.stop()
+        self.traffic.stop()
         self.live.stop()
         self.enroll.cancel_all()
         self.tasks.shutdown()

@@ -33,6 +33,15 @@ LIVENESS_MODES = {
 }
 
 
+VISITOR_NOTICE = (
+    "On: every unknown face gets a random id (such as v-7f3a) and a face template of it is "
+    "kept, never with a name, so a stranger who returns is counted once. Templates stay in "
+    "memory (or in the encrypted store) and are forgotten the set number of hours after the "
+    "visitor was first seen; no photo is kept unless visitor snapshots are on. This is "
+    "processing of strangers' biometric data: your site may need to post a notice at the "
+    "entrance before turning it on.")
+"""What the foot-traffic switch keeps, for how long, and what a site may owe visitors."""
+
 class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, database_threshold: float,
                  parent: QWidget | None = None) -> None:
@@ -108,6 +117,15 @@ class SettingsDialog(QDialog):
         self.model.currentIndexChanged.connect(self._show_figures)
         self._show_figures()
 
+        self.visitor_ids = QCheckBox("Anonymous visitor ids (count unique strangers)",
+                                     objectName="settingsVisitorIds",
+                                     checked=settings.visitor_ids)
+        self.visitor_memory = QDoubleSpinBox(decimals=1, minimum=0.1, maximum=24 * 7.0,
+                                             suffix=" h", value=settings.visitor_memory_hours)
+        self.visitor_notice = QLabel(VISITOR_NOTICE, objectName="hint", wordWrap=True)
+        self.visitor_ids.toggled.connect(self.visitor_memory.setEnabled)
+        self.visitor_memory.setEnabled(settings.visitor_ids)
+
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         form.addRow("Video source", source_row)
@@ -119,6 +137,9 @@ class SettingsDialog(QDialog):
         form.addRow("Liveness", self.liveness)
         form.addRow("Liveness threshold", self.liveness_threshold)
         form.addRow("Liveness applies", where)
+        form.addRow("Foot traffic", self.visitor_ids)
+        form.addRow("Forget visitors after", self.visitor_memory)
+        form.addRow("", self.visitor_notice)
         form.addRow("Face model", self.model)
         form.addRow("", self.model_figures)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel,
@@ -173,6 +194,8 @@ class SettingsDialog(QDialog):
             "liveness_at_checkin": self.liveness_at_checkin.isChecked(),
             "liveness_at_registration": self.liveness_at_registration.isChecked(),
             "model": self.model.currentData(),
+            "visitor_ids": self.visitor_ids.isChecked(),
+            "visitor_memory_hours": round(self.visitor_memory.value(), 1),
         }
 
     def changes(self) -> dict[str, Any]:

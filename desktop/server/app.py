@@ -226,5 +226,18 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
         parse_day(day)
         return {"day": day, "visitors": engine.attendance.visitors(day)}
 
+    @api.get("/traffic", tags=["attendance"],
+             summary="Foot traffic per day and hour: visits, unique, known, unknown visitors")
+    def traffic(
+            first: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD, "
+                                               "default today")] = None,
+            last: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD, "
+                                              "default the from day")] = None
+    ) -> dict[str, Any]:
+        from ..engine.traffic import traffic as count
+        first, last = day_range(first, last)
+        return {"from": first, "to": last,
+                "days": [d.to_json() for d in count(engine.db, first, last)]}
+
     app.include_router(api)
     return app
