@@ -44,11 +44,11 @@ def actor(request: Request) -> str:
     return f"http {client_address(request)}"
 
 
-def _audit_refused(engine: FaceEngine, client: str, reason: str) -> None:
-    """AuthLimiter's hook: a refused authentication goes into the audit trail (the client
-    address only). A failed audit write is logged, never turned into a 500."""
+def _audit_refused(engine: FaceEngine, client: str, reason: str, count: int) -> None:
+    """AuthLimiter's hook: refused authentications go into the audit trail (the client
+    address and how many). A failed audit write is logged, never turned into a 500."""
     try:
-        audit.refused_auth(engine.db, client, reason)
+        audit.refused_auth(engine.db, client, reason, count)
     except Exception as exc:  # noqa: BLE001 - the 401/429 must still be answered
         log.warning("Refused authentication not audited: %s", exc)
 
@@ -91,9 +91,8 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.inference = inference = InferenceQueue(engine.models,
                                                      settings.max_queued_requests)
-    app.state.auth_limiter = AuthLimiter(settings.auth_failures_per_minute,
-                                         on_failure=lambda client, reason: _audit_refused(
-                                             engine, client, reason))
+    app.state.auth_limiter = AuthLimiter(
+        settings.auth_failures_per_minute, on_failure=functools.partial(_audit_refused, engine))
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
