@@ -19,7 +19,7 @@ from .errors import KioskError, ModelMismatchError, UnknownPersonError
 from .gallery_index import GalleryIndex
 from .images import encode_jpeg
 from .matching import default_threshold
-from .names import name_key, normalize_name
+from .names import check_distinct, name_key, normalize_name
 from .store import Store, describe
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,10 @@ class Gallery:
         faces = [modelstore.face_columns(s) for s in keep]
         with self.index.lock:
             with self.db.transaction() as cur:
-                row = find_person(cur.execute("SELECT id, name FROM people").fetchall(), name)
+                rows = cur.execute("SELECT id, name FROM people").fetchall()
+                row = find_person(rows, name)
+                if row is None:  # a new person must not pass for one already enrolled
+                    check_distinct(name, [stored for _, stored in rows])
                 pid: Any = row[0] if row else cur.execute(
                     "INSERT INTO people(name, created_at) VALUES (?, ?)", (name, now)).lastrowid
                 ids: list[Any] = []
@@ -248,6 +251,7 @@ class Gallery:
         clash = self._person_id(new)
         if clash is not None and clash != person.id:
             raise KioskError(f"there is already a person named {new!r}")
+        check_distinct(new, [p.name for p in self.people() if p.id != person.id])
         with self.index.lock:
             with self.db.transaction() as cur:
                 cur.execute("UPDATE people SET name = ? WHERE id = ?", (new, person.id))

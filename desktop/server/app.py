@@ -27,7 +27,7 @@ from ..engine.consent import Consent
 from ..engine.gallery import Person
 from ..engine.liveness import check_mode
 from ..engine.usecases import day_range
-from . import errors
+from . import docs, errors
 from .guard import BrowserGuard
 from .inference import InferenceQueue
 from .security import AuthLimiter, client_address, configured_token, is_loopback
@@ -86,7 +86,8 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
     token = configured_token(settings)
     policy = Policy(token=token, max_photo_bytes=int(settings.max_upload_mb * MB))
     app = FastAPI(title="Face kiosk recognition service", version="1.0",
-                  description=DESCRIPTION)
+                  description=DESCRIPTION, docs_url=None, redoc_url=None)
+    docs.install(app)  # Swagger UI from the package, not a CDN
     app.state.policy = policy
     app.state.engine = engine
     app.state.inference = inference = InferenceQueue(engine.models,
