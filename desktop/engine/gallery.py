@@ -15,7 +15,7 @@ import numpy as np
 from . import attendance, modelstore
 from .embedders.stored import StoredCrop
 from .embedding import EMBEDDING_DIM, ModelInfo
-from .errors import KioskError, ModelMismatchError, UnknownPersonError
+from .errors import KioskError, ModelMismatchError, StoreOfflineError, UnknownPersonError
 from .gallery_index import GalleryIndex
 from .images import encode_jpeg
 from .matching import default_threshold
@@ -59,7 +59,10 @@ class Gallery:
         self.index = GalleryIndex(db, int(getattr(model, "dim", 0) or EMBEDDING_DIM),
                                   lambda: self.model_mismatch)
         """The derived index, names and templates; its lock guards them and our writes."""
-        self._claim_model(allow_model_mismatch)
+        try:
+            self._claim_model(allow_model_mismatch)
+        except StoreOfflineError:  # started offline: the cached index says which model
+            log.warning("Shared store unreachable: model check waits for it")
         self.index.load()
 
     # ---------------------------------------------------------------- model & settings
