@@ -3,14 +3,21 @@ it starts from its cached index and meta, recognises, queues check-ins, refuses 
 enroll, and joins the store when the server comes back. Real model, real server."""
 from __future__ import annotations
 
+import csv
 import dataclasses
+import os
+import subprocess
+import sys
 import time
 
+import httpx
 import pytest
-from conftest import person_photos
+from conftest import ROOT, person_photos
+from test_server import running
 
 from desktop.engine.errors import StoreOfflineError
 from desktop.engine.recognizer import FaceEngine
+from desktop.server import create_app
 
 
 def wait_for(condition, seconds: float = 30) -> None:
@@ -39,6 +46,14 @@ def test_a_kiosk_starts_while_the_server_is_down_and_catches_up(settings, models
             assert engine.store_status().queued == 1
             with pytest.raises(StoreOfflineError, match="refused until it returns"):
                 engine.enroll("Rose_Leslie", [(str(p), load(p)) for p in rose[:1]])
+            with running(create_app(engine, kiosk)) as url:
+                health = httpx.get(f"{url}/health", timeout=30).json()
+                assert health["status"] == "degraded" and health["people"] == 1
+                assert health["store"] == {"kind": "postgresql", "online": False, "queued": 1}
+                refused = httpx.post(f"{url}/people/Rose_Leslie/faces", timeout=60,
+                                     files=[("images", ("r.jpg", rose[0].read_bytes(),
+                                                        "image/jpeg"))])
+                assert refused.status_code == 503, refused.text
 
             pg_server.start()
             wait_for(lambda: engine.store_status().online and engine.store_status().queued == 0)
@@ -46,11 +61,26 @@ def test_a_kiosk_starts_while_the_server_is_down_and_catches_up(settings, models
             assert {p.name for p in engine.gallery.people()} == {"Tom_Cruise", "Rose_Leslie"}
             rows = engine.db.query("SELECT name, kiosk FROM checkins")
             assert rows == [("Tom_Cruise", "front-door")]
+            assert [(r.name, r.kiosks) for r in engine.attendance.day()] == [
+                ("Tom_Cruise", "front-door")]
+            with running(create_app(engine, kiosk)) as url:
+                health = httpx.get(f"{url}/health", timeout=30).json()
+                assert health["status"] == "ok" and health["store"]["online"]
         finally:
             engine.close()
     finally:
         if not (pg_server.data / "postmaster.pid").exists():
             pg_server.start()
+    # what the other front ends show of it: the kiosk of each check-in
+    env = {**os.environ, "FACE_KIOSK_HOME": str(kiosk.db_dir)}
+    today = subprocess.run([sys.executable, "main.py", "attendance", "today", "--db", pg_url],
+                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert "Tom_Cruise" in today.stdout and "at front-door" in today.stdout, today.stderr
+    out = kiosk.db_dir / "day.csv"
+    subprocess.run([sys.executable, "main.py", "attendance", "export", "--out", str(out),
+                    "--db", pg_url], cwd=ROOT, env=env, check=True, timeout=120)
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [(r["name"], r["kiosks"]) for r in rows] == [("Tom_Cruise", "front-door")]
 
 
 def test_a_kiosk_that_never_reached_the_server_says_so(settings, models, pg_server, pg_url):

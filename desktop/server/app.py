@@ -75,7 +75,7 @@ def person_json(person: Person) -> dict[str, Any]:
 
 def day_json(row: DayRow) -> dict[str, Any]:
     return {"day": row.day, "name": row.name, "first_in": iso(row.first_in),
-            "last_seen": iso(row.last_seen), "checkins": row.checkins}
+            "last_seen": iso(row.last_seen), "checkins": row.checkins, "kiosks": row.kiosks}
 
 
 def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
@@ -106,10 +106,16 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
     declared = [Security(HTTPBearer(auto_error=False, description="the service's API token"))]
     api = APIRouter(route_class=GuardedRoute, dependencies=declared if token else [])
 
-    @app.get("/health", tags=["service"], summary="Liveness and what is loaded (no token)")
+    @app.get("/health", tags=["service"],
+             summary="Liveness and what is loaded (no token); status 'degraded' while the "
+                     "shared store is unreachable (recognition goes on, enrolling waits)")
     def health() -> dict[str, Any]:
         engine.gallery.refresh()  # count people enrolled by the window too
-        return {"status": "ok", "model": engine.models.embedder.info.name,
+        store = engine.store_status()
+        return {"status": "ok" if store.online else "degraded",
+                "store": {"kind": "postgresql" if store.shared else "sqlite",
+                          "online": store.online, "queued": store.queued},
+                "model": engine.models.embedder.info.name,
                 "device": str(engine.models.embedder.device), "people": engine.gallery.size,
                 "threshold": engine.threshold, "queued": inference.pending}
 
