@@ -126,8 +126,9 @@ class Attendance:
             seen = kiosks.setdefault((day, name, pid), [])
             if kiosk not in seen:
                 seen.append(kiosk)
-        return [DayRow(*row[:5], ", ".join(kiosks.get((row[0], row[1], row[5]), [])))
-                for row in rows]
+        return [DayRow(day, name, first_in, last_seen, count,
+                       ", ".join(kiosks.get((day, name, pid), [])))
+                for day, name, first_in, last_seen, count, pid in rows]
 
     def checkins(self, first: str, last: str) -> list[CheckIn]:
         rows = self.db.query("SELECT name, ts, similarity FROM checkins WHERE day BETWEEN ? AND ? "
