@@ -300,13 +300,15 @@ def test_window_and_service_share_the_database(client, module_settings, models, 
 # ----------------------------------------------------------------------------- attendance
 def test_attendance_queries(client, server_engine):
     from desktop.engine.attendance import day_of
+    from desktop.engine.store import kiosk_name
     today = day_of(time.time())
     server_engine.attendance.record_sighting("Rose_Leslie", 0.8)
     server_engine.attendance.record_visitor()
     rows = client.get("/attendance/today").json()["rows"]
     rose = [r for r in rows if r["name"] == "Rose_Leslie"]
     assert len(rose) == 1 and rose[0]["day"] == today and rose[0]["checkins"] >= 1
-    assert set(rose[0]) == {"day", "name", "first_in", "last_seen", "checkins"}
+    assert set(rose[0]) == {"day", "name", "first_in", "last_seen", "checkins", "kiosks"}
+    assert rose[0]["kiosks"] == kiosk_name(server_engine.settings)  # this machine
     between = client.get("/attendance", params={"from": today, "to": today}).json()
     assert between["rows"] == rows
     assert client.get("/attendance", params={"from": "2001-01-01", "to": "2001-01-31"}
