@@ -76,10 +76,13 @@ def test_window_starts_while_the_shared_store_is_down(settings, models, load, fa
         window.show()
         label = window.status.store
         qtbot.waitUntil(lambda: label.text().startswith("store OFFLINE"), timeout=WAIT)
+        assert "offline" in window.people.count.text()
         seen = Seen(window)
         qtbot.waitUntil(lambda: "Tom_Cruise" in seen.labels, timeout=WAIT)
         pg_server.start()
         qtbot.waitUntil(lambda: label.text() == "store online", timeout=WAIT)
+        qtbot.waitUntil(lambda: window.people.count.text() == "1 person enrolled",
+                        timeout=WAIT)
         qtbot.waitUntil(lambda: engine.attendance.queued == 0, timeout=WAIT)
         assert [r[0] for r in engine.db.query("SELECT name FROM checkins")] == ["Tom_Cruise"]
     finally:
