@@ -452,7 +452,7 @@ def test_token_in_utf8_or_latin1_and_failures_are_rate_limited(server_engine,
 
 
 def test_a_flood_of_wrong_tokens_adds_a_bounded_number_of_audit_rows(server_engine,
-                                                                      module_settings):
+                                                                      module_settings, caplog):
     """1,000 wrong tokens from one address: one audit row at once, the rest summed into one
     more at the flush; the right token passes right after the flood."""
     from desktop.engine import audit
@@ -461,6 +461,7 @@ def test_a_flood_of_wrong_tokens_adds_a_bounded_number_of_audit_rows(server_engi
                                    auth_failures_per_minute=10)
     app = create_app(server_engine, settings)
     before = len(audit.entries(server_engine.db))
+    caplog.set_level("INFO", logger="desktop.server")
     with running(app) as url, httpx.Client(base_url=url, timeout=60) as http:
         codes = [http.get("/people", headers={"Authorization": f"Bearer guess-{i}"}
                           ).status_code for i in range(1000)]
@@ -469,6 +470,8 @@ def test_a_flood_of_wrong_tokens_adds_a_bounded_number_of_audit_rows(server_engi
                         ).status_code == 200
     during = audit.entries(server_engine.db)[before:]
     assert [(e.action, e.detail["count"]) for e in during] == [("auth_refused", 1)]
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("desktop.server")]
+    assert len(lines) <= 3, lines[:5]   # one refusal line, the 200's access line
     app.state.auth_limiter.tally.flush()
     rows = audit.entries(server_engine.db)[before:]
     assert len(rows) == 2 and sum(e.detail["count"] for e in rows) == 1000
