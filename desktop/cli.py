@@ -164,7 +164,8 @@ def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
         rows = attendance.day(today)
         for row in rows:
             print(f"{row.name}\tfirst in {time.strftime('%H:%M:%S', time.localtime(row.first_in))}"
-                  f"\tlast seen {time.strftime('%H:%M:%S', time.localtime(row.last_seen))}")
+                  f"\tlast seen {time.strftime('%H:%M:%S', time.localtime(row.last_seen))}"
+                  + (f"\tat {row.kiosks}" if row.kiosks else ""))
         print(f"{today}: {len(rows)} people checked in, {attendance.visitors(today)} unknown "
               f"visitor(s)", file=sys.stderr)
         return 0

@@ -157,8 +157,11 @@ def load_settings(db_dir: str | Path | None = None, **overrides: Any) -> Setting
     env = {attr: os.environ[var] for var, attr in _ENV.items() if os.environ.get(var)}
     target = str(db_dir) if db_dir else env.get("db_dir")
     db_url = None
-    if target and target.startswith(("postgresql://", "postgres://")):
-        db_url, target = target, os.environ.get("FACE_KIOSK_HOME")
+    if target:
+        from .engine.store import check_location, is_postgres_url
+        check_location(target)  # a mistyped URL is refused, not made a folder
+        if is_postgres_url(target):
+            db_url, target = target, os.environ.get("FACE_KIOSK_HOME")
     root = Path(target) if target else DEFAULTS.db_dir
     values: dict[str, Any] = {}
     extra: dict[str, Any] = {}

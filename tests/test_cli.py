@@ -131,3 +131,16 @@ def test_identify_answers_tiny_and_thin_images_and_fails_when_none_is_readable(c
     junk.write_text("not a photo")
     failed = cli("identify", str(junk), str(tmp_path / "missing.png"), expect=2)
     assert "none of the 2 image(s) could be read" in failed.stderr
+
+
+def test_consent_and_names_given_on_the_command_line_are_bounded(cli):
+    kit = str(person_photos("Kit_Harington")[0])
+    # every refusal: exit status 2 (a user mistake), one line, nothing stored
+    err = cli("enroll", "Kit", kit, "--consent-file", "/dev/zero", expect=2).stderr
+    assert "larger than 1 MB" in err and len(err.splitlines()) <= 2
+    err = cli("enroll", "Kit", kit, "--consent", "--consent-by", "Jane\u202eevil",
+              expect=2).stderr
+    assert "U+202E" in err
+    assert "choose another name" in cli("enroll", "Unkn\u043ewn", kit, expect=2).stderr
+    assert "no visible letters" in cli("enroll", "\u200c", kit, expect=2).stderr
+    assert not (cli.db / "gallery.sqlite3").exists() or "Kit" not in cli("people").stdout

@@ -106,7 +106,7 @@ def test_attendance_date_picker_and_csv_export(engine, faces_dir, open_window, q
     export.buttons.button(export.buttons.Save).click()
     qtbot.waitUntil(out.exists, timeout=WAIT)
     rows = list(csv.reader(out.open()))
-    assert rows[0] == ["day", "name", "first_in", "last_seen", "checkins"]
+    assert rows[0] == ["day", "name", "first_in", "last_seen", "checkins", "kiosks"]
     assert rows[1][1] == "Lucy Liu" and rows[1][4] == "1"
 
 

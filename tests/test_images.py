@@ -69,3 +69,24 @@ def test_bytes_upload(portrait):
     assert load_image(portrait.read_bytes()).shape[2] == 3
     with pytest.raises(ImageError, match="empty upload"):
         load_image(b"")
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_huge_photos_are_decoded_downscaled_and_keep_their_rotation(fmt):
+    """A 36 MP photo comes back at about MAX_DECODE_PIXELS, same aspect, EXIF rotation
+    applied: what an upload holds in memory while its request waits."""
+    import io
+
+    from desktop.engine.images import MAX_DECODE_PIXELS
+    image = Image.new("RGB", (7200, 5000), (90, 120, 150))
+    image.paste((250, 20, 20), (0, 0, 3600, 5000))          # left half red
+    exif = Image.Exif()
+    exif[0x0112] = 6                                        # rotate 90 degrees clockwise
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, exif=exif)
+    rgb = load_image(buffer.getvalue())
+    height, width = rgb.shape[:2]
+    assert height * width <= MAX_DECODE_PIXELS
+    assert height * width > MAX_DECODE_PIXELS * 0.9
+    assert abs(height / width - 7200 / 5000) < 0.01         # portrait after the rotation
+    assert rgb[5, width // 2, 0] > 200 and rgb[-5, width // 2, 0] < 120  # red on top

@@ -14,7 +14,7 @@ from desktop.engine.database import Database
 from desktop.engine.embedding import EMBEDDING_DIM, ModelInfo
 from desktop.engine.errors import KioskError, UnknownPersonError
 from desktop.engine.gallery import Gallery
-from desktop.engine.names import UNKNOWN, name_key, normalize_name
+from desktop.engine.names import UNKNOWN, look_alike_key, name_key, normalize_name
 
 MODEL = ModelInfo("synthetic", "facenet:synthetic")
 CROP = np.zeros((160, 160, 3), np.uint8)
@@ -34,6 +34,9 @@ def open_gallery(path) -> Gallery:
     ("Zoe\u0308 Smith", "Zoë Smith"),                  # decomposed -> NFC
     ("AC/DC", "AC/DC"),
     ("\u0645\u0631\u06cc\u200c\u0645", "\u0645\u0631\u06cc\u200c\u0645"),  # Persian ZWNJ kept
+    ("\uff34\uff4f\uff4d", "Tom"),                  # fullwidth -> NFKC
+    ("\ufb01ona", "fiona"),                           # ligature -> NFKC
+    ("Сергей", "Сергей"),                              # a Cyrillic name is a name
 ])
 def test_names_are_stored_in_one_form(raw, stored):
     assert normalize_name(raw) == stored
@@ -45,6 +48,15 @@ def test_names_are_stored_in_one_form(raw, stored):
     ("Mallory\u202eevil", "RIGHT-TO-LEFT OVERRIDE"), ("Bob\u200b", "ZERO WIDTH SPACE"),
     ("Unknown", "choose another name"), ("  unKNOWN ", "choose another name"),
     ("...", "dots"), ("..", "dots"),
+    # blank on screen
+    ("\u3164", "FILLER"), ("\u2800", "U+2800"), ("Amy\u3164", "FILLER"),
+    ("\u200c", "blank"), ("\u200c \u200d", "blank"), ("\u0301", "blank"),
+    ("\u0301\u0308 \u20dd", "blank"),
+    # look-alikes of the kiosk's own labels
+    ("Unknown\u200c", "choose another name"), ("Unkn\u043ewn", "choose another name"),
+    ("\uff35\uff4e\uff4b\uff4e\uff4f\uff57\uff4e", "choose another name"),
+    ("\u039dot live", "choose another name"), ("Unkn0wn", "choose another name"),
+    ("\u00a0\u2026", "dots"),                        # NFKC of the ellipsis is "..."
 ])
 def test_bad_names_are_refused_with_a_reason(raw, words):
     with pytest.raises(KioskError, match=re.escape(words)):
@@ -70,6 +82,44 @@ def test_gallery_finds_people_by_key_beyond_ascii(tmp_path):
     assert gallery.delete_person("émile zola").samples == 2
     with pytest.raises(UnknownPersonError):
         gallery.person("Émile Zola")
+
+
+def test_look_alike_key_sees_what_the_screen_shows():
+    assert look_alike_key("Amy\u200c") == look_alike_key("\u0410my") == look_alike_key("AMY")
+    assert look_alike_key("Zoë") != look_alike_key("Zoe")
+    assert look_alike_key("Ann") != look_alike_key("Anne")
+
+
+def test_a_new_name_cannot_pass_for_someone_enrolled(tmp_path):
+    gallery = open_gallery(tmp_path / "g.sqlite3")
+    amy = gallery.add_samples("Amy", unit(1), [CROP], ["a"])
+    for twin in ("Amy\u200c", "\u0410my", "\u0410\u043c\u0443", "A\u200dmy"):
+        with pytest.raises(KioskError, match="looks the same as 'Amy'"):
+            gallery.add_samples(twin, unit(2), [CROP], ["b"])
+    assert gallery.add_samples("amy", unit(3), [CROP], ["c"]).id == amy.id  # same person
+    assert gallery.add_samples("\uff21my", unit(3), [CROP], ["c"]).id == amy.id  # NFKC
+    gallery.add_samples("Bob", unit(4), [CROP], ["d"])
+    with pytest.raises(KioskError, match="looks the same as 'Amy'"):
+        gallery.rename("Bob", "\u0410my")
+    assert [p.name for p in gallery.people()] == ["Amy", "Bob"]
+
+
+def test_names_stored_before_the_checks_still_work(tmp_path):
+    """A database may hold look-alikes written by an older version: both stay reachable,
+    take more photos, and can be renamed or deleted."""
+    path = tmp_path / "g.sqlite3"
+    open_gallery(path).add_samples("Amy", unit(1), [CROP], ["a"])
+    with sqlite3.connect(path) as raw:
+        raw.execute("INSERT INTO people(name, created_at) VALUES ('Amy\u200c', 0)")
+        raw.execute("INSERT INTO people(name, created_at) VALUES ('Unkn\u043ewn', 0)")
+    gallery = open_gallery(path)
+    twin = gallery.add_samples("Amy\u200c", unit(2), [CROP], ["b"])
+    assert twin.name == "Amy\u200c" and twin.samples == 1
+    assert gallery.person("Amy").samples == 1
+    with pytest.raises(KioskError, match="choose another name"):  # rename it first
+        gallery.add_samples("Unkn\u043ewn", unit(3), [CROP], ["c"])
+    assert gallery.rename("Amy\u200c", "Amelia").name == "Amelia"
+    assert gallery.delete_person("Unkn\u043ewn").samples == 0
 
 
 def test_unknown_is_not_a_name_in_the_gallery(tmp_path):

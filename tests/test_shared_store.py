@@ -311,3 +311,30 @@ def test_a_deleted_person_leaves_no_bytes_in_the_table_files(pg_server, store):
     assert not store.checkpoint_pending
     assert found() == []
     assert gallery.search(unit(51, 2)[:1])[0][0][0] == "Other"
+
+
+# ----------------------------------------------------------------- mistyped URLs
+@pytest.mark.parametrize("target", [
+    "postgresq://kiosk@db.example/kiosk", "postgresql:/db.example/kiosk",
+    "postgresql:db.example", "postgres:///a/b/c", "https://db.example/kiosk", "pg:kiosk",
+])
+def test_a_mistyped_url_is_refused_not_made_a_folder(target, tmp_path, monkeypatch):
+    from desktop.settings_file import load_settings
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(KioskError, match="not a PostgreSQL one"):
+        load_settings(target)
+    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "people", "--db", target],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and "not a PostgreSQL one" in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []           # no folder, no empty gallery
+
+
+def test_urls_and_folders_that_are_fine(tmp_path, monkeypatch):
+    from desktop.settings_file import load_settings
+    monkeypatch.chdir(tmp_path)
+    for url in ("postgresql://kiosk@db.example:5433/kiosk", "postgres://db.example/k",
+                "postgresql:///kiosk", "postgresql://db.example/k?sslmode=require"):
+        assert load_settings(url).db_url == url
+    assert load_settings("./pg:kiosk").db_url is None   # a folder, said so with ./
+    assert load_settings(str(tmp_path / "db")).db_url is None

@@ -56,3 +56,39 @@ def test_window_when_the_shared_store_goes_offline(settings, models, load, faces
         if window is not None:
             window.shutdown()
         engine.close()
+
+
+def test_window_starts_while_the_shared_store_is_down(settings, models, load, faces_dir,
+                                                      pg_server, pg_url, qtbot):
+    """A power cut, the kiosk boots first: the window opens from the kiosk's cache, says
+    the store is offline, recognises, and joins the store when it returns."""
+    shared = dataclasses.replace(settings, db_url=pg_url, store_poll_seconds=0.2)
+    photos = person_photos("Tom_Cruise")
+    first = FaceEngine(shared, models)
+    first.enroll("Tom_Cruise", [(str(p), load(p)) for p in photos[:2]])
+    first.close()
+    pg_server.stop()
+    engine, window = None, None
+    try:
+        engine = FaceEngine(shared, models)
+        window = MainWindow(engine, source=str(photos[-1]))
+        qtbot.addWidget(window)
+        window.show()
+        label = window.status.store
+        qtbot.waitUntil(lambda: label.text().startswith("store OFFLINE"), timeout=WAIT)
+        assert "offline" in window.people.count.text()
+        seen = Seen(window)
+        qtbot.waitUntil(lambda: "Tom_Cruise" in seen.labels, timeout=WAIT)
+        pg_server.start()
+        qtbot.waitUntil(lambda: label.text() == "store online", timeout=WAIT)
+        qtbot.waitUntil(lambda: window.people.count.text() == "1 person enrolled",
+                        timeout=WAIT)
+        qtbot.waitUntil(lambda: engine.attendance.queued == 0, timeout=WAIT)
+        assert [r[0] for r in engine.db.query("SELECT name FROM checkins")] == ["Tom_Cruise"]
+    finally:
+        if not (pg_server.data / "postmaster.pid").exists():
+            pg_server.start()
+        if window is not None:
+            window.shutdown()
+        if engine is not None:
+            engine.close()

@@ -61,6 +61,8 @@ class DayRow:
     first_in: float
     last_seen: float
     checkins: int
+    kiosks: str = ""
+    """Where they checked in that day (the kiosk names, comma-separated, first first)."""
 
 
 class Attendance:
@@ -142,10 +144,19 @@ class Attendance:
         rows = self.db.query(
             "SELECT p.day, p.name, p.first_in, p.last_seen, "
             "(SELECT COUNT(*) FROM checkins c WHERE c.day = p.day AND c.name = p.name "
-            " AND (c.person_id IS p.person_id)) "
+            " AND (c.person_id IS p.person_id)), p.person_id "
             "FROM presence p WHERE p.day BETWEEN ? AND ? ORDER BY p.day, p.first_in",
             (first, last))
-        return [DayRow(*row) for row in rows]
+        kiosks: dict[tuple, list[str]] = {}
+        for day, name, pid, kiosk in self.db.query(
+                "SELECT day, name, person_id, kiosk FROM checkins WHERE day BETWEEN ? AND ? "
+                "AND kiosk IS NOT NULL ORDER BY ts", (first, last)):
+            seen = kiosks.setdefault((day, name, pid), [])
+            if kiosk not in seen:
+                seen.append(kiosk)
+        return [DayRow(day, name, first_in, last_seen, count,
+                       ", ".join(kiosks.get((day, name, pid), [])))
+                for day, name, first_in, last_seen, count, pid in rows]
 
     def checkins(self, first: str, last: str) -> list[CheckIn]:
         rows = self.db.query("SELECT name, ts, similarity FROM checkins WHERE day BETWEEN ? AND ? "
@@ -159,17 +170,18 @@ class Attendance:
                              "FROM visitors WHERE day = ?", (day or day_of(time.time()),))[0][0]
 
     def export_csv(self, first: str, last: str, out: Path) -> int:
-        """Write day,name,first_in,last_seen,checkins rows (local ISO times) atomically."""
+        """Write day,name,first_in,last_seen,checkins,kiosks rows (local ISO times)
+        atomically."""
         rows = self.between(first, last)
         out = Path(out)
         tmp = out.with_name(out.name + ".tmp")
         try:
             with open(tmp, "w", newline="", encoding="utf-8") as handle:
                 writer = csv.writer(handle)
-                writer.writerow(["day", "name", "first_in", "last_seen", "checkins"])
+                writer.writerow(["day", "name", "first_in", "last_seen", "checkins", "kiosks"])
                 for row in rows:
                     writer.writerow([row.day, row.name, _clock(row.first_in),
-                                     _clock(row.last_seen), row.checkins])
+                                     _clock(row.last_seen), row.checkins, row.kiosks])
             os.replace(tmp, out)
         except OSError as exc:
             tmp.unlink(missing_ok=True)

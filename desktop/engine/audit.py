@@ -147,9 +147,10 @@ def record(db, action: str, actor: str, subject: int | None = None, **detail: An
         return append(cur, action, actor, subject, **detail)
 
 
-def refused_auth(db, client: str, reason: str = "bad token") -> None:
-    """For the HTTP service: a request refused for authentication (client address only)."""
-    record(db, "auth_refused", f"http {client}", reason=reason)
+def refused_auth(db, client: str, reason: str = "bad token", count: int = 1) -> None:
+    """For the HTTP service: ``count`` requests refused for authentication (client address
+    only); the service sums a flood into one row per address and minute."""
+    record(db, "auth_refused", f"http {client}", reason=reason, count=count)
 
 
 def entries(db, subject: int | None = None) -> list[Entry]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import KioskError
-from .names import name_key
+from .names import clean_text, name_key
 
 SCHEMA = ("""CREATE TABLE IF NOT EXISTS consent (
     person_id    INTEGER PRIMARY KEY REFERENCES people(id) ON DELETE CASCADE,
@@ -21,6 +21,10 @@ SCHEMA = ("""CREATE TABLE IF NOT EXISTS consent (
     recorded_via TEXT NOT NULL)""",)
 
 MODES = ("always", "window", "never")
+MAX_GIVEN_BY = 200
+"""Characters of who gave consent (a name and a role, "Jane Doe, mother")."""
+MAX_FILE_BYTES = 1024 * 1024
+"""A consent form's text is read up to this size: a form, not a device or a video."""
 
 
 class ConsentRequiredError(KioskError):
@@ -34,6 +38,11 @@ class Consent:
     given_by: str = "the person enrolled"
     """The subject, or who consented for them (a parent, a guardian)."""
     given_at: float = field(default_factory=time.time)
+
+    def __post_init__(self) -> None:
+        """``given_by`` is shown to people: one clean line (see ``names.clean_text``)."""
+        object.__setattr__(self, "given_by", clean_text(
+            self.given_by, "who gave consent (consent_by)", MAX_GIVEN_BY))
 
     @property
     def text_sha256(self) -> str:
@@ -61,9 +70,19 @@ def ensure_schema(cur) -> None:
 def from_file(path: Path, given_by: str | None = None) -> Consent:
     """A consent whose text is the file a person signed or agreed to (CLI --consent-file)."""
     try:
-        text = Path(path).read_text(encoding="utf-8").strip()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise KioskError(f"cannot read consent file {path}: {exc}") from None
+        with Path(path).open("rb") as form:
+            data = form.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise KioskError(f"cannot read consent file {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise KioskError(f"consent file {path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB: "
+                         f"give the text of the form the person agreed to")
+    try:
+        text = data.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise KioskError(f"consent file {path} is not UTF-8 text") from None
+    if "\x00" in text:
+        raise KioskError(f"consent file {path} holds NUL bytes: it is not a text file")
     if not text:
         raise KioskError(f"consent file {path} is empty")
     return Consent(text, given_by or Consent.given_by)

@@ -15,11 +15,11 @@ import numpy as np
 from . import attendance, modelstore
 from .embedders.stored import StoredCrop
 from .embedding import EMBEDDING_DIM, ModelInfo
-from .errors import KioskError, ModelMismatchError, UnknownPersonError
+from .errors import KioskError, ModelMismatchError, StoreOfflineError, UnknownPersonError
 from .gallery_index import GalleryIndex
 from .images import encode_jpeg
 from .matching import default_threshold
-from .names import name_key, normalize_name
+from .names import check_distinct, name_key, normalize_name
 from .store import Store, describe
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,10 @@ class Gallery:
         self.index = GalleryIndex(db, int(getattr(model, "dim", 0) or EMBEDDING_DIM),
                                   lambda: self.model_mismatch)
         """The derived index, names and templates; its lock guards them and our writes."""
-        self._claim_model(allow_model_mismatch)
+        try:
+            self._claim_model(allow_model_mismatch)
+        except StoreOfflineError:  # started offline: the cached index says which model
+            log.warning("Shared store unreachable: model check waits for it")
         self.index.load()
 
     # ---------------------------------------------------------------- model & settings
@@ -205,7 +208,10 @@ class Gallery:
         faces = [modelstore.face_columns(s) for s in keep]
         with self.index.lock:
             with self.db.transaction() as cur:
-                row = find_person(cur.execute("SELECT id, name FROM people").fetchall(), name)
+                rows = cur.execute("SELECT id, name FROM people").fetchall()
+                row = find_person(rows, name)
+                if row is None:  # a new person must not pass for one already enrolled
+                    check_distinct(name, [stored for _, stored in rows])
                 pid: Any = row[0] if row else cur.execute(
                     "INSERT INTO people(name, created_at) VALUES (?, ?)", (name, now)).lastrowid
                 ids: list[Any] = []
@@ -248,6 +254,7 @@ class Gallery:
         clash = self._person_id(new)
         if clash is not None and clash != person.id:
             raise KioskError(f"there is already a person named {new!r}")
+        check_distinct(new, [p.name for p in self.people() if p.id != person.id])
         with self.index.lock:
             with self.db.transaction() as cur:
                 cur.execute("UPDATE people SET name = ? WHERE id = ?", (new, person.id))

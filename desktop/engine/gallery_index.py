@@ -19,9 +19,10 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from .errors import ModelMismatchError
+from . import store_cache
+from .errors import ModelMismatchError, StoreOfflineError
 from .index import build_index, is_exact
-from .store import Store
+from .store import Store, is_shared
 from .templates import Templates
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,14 @@ class GalleryIndex:
             # this point, so the next refresh() sees it (recording it after would hide it).
             version = self.db.data_version()
             generation = self._current_generation()
-            rows = self.db.query("SELECT s.id, s.person_id, p.name FROM samples s "
-                                 "JOIN people p ON p.id = s.person_id")
+            try:
+                rows = self.db.query("SELECT s.id, s.person_id, p.name FROM samples s "
+                                     "JOIN people p ON p.id = s.person_id")
+            except StoreOfflineError:
+                if not self._load_cached(generation):
+                    raise
+                self._data_version = version
+                return
             self.person_of_sample = {sid: pid for sid, pid, _ in rows}
             self.names = {pid: name for _, pid, name in rows}
             self._load_templates()
@@ -88,9 +95,44 @@ class GalleryIndex:
                     log.warning("Unreadable index %s (%s): rebuilding", path.name, exc)
             if index is None:
                 index = self._rebuild(generation)
+            elif self.shared_cache:
+                self._save_people(path)
             self.faiss_index = index
             self._generation = generation
             self._data_version = version
+
+    @property
+    def shared_cache(self) -> bool:
+        """Keep who the samples are beside the index, for a start while the shared store
+        is unreachable (``store_cache``); never beside an encrypted database."""
+        return self.persist and is_shared(self.db)
+
+    def _save_people(self, path: Path) -> None:
+        store_cache.save_people(path, self.person_of_sample, self.names,
+                                self.templates.state())
+
+    def _load_cached(self, generation: int) -> bool:
+        """The store is unreachable: the saved index of ``generation`` and its people."""
+        path = self._index_path(generation)
+        if self._model_mismatch():
+            return False
+        people = store_cache.load_people(path) if self.shared_cache else None
+        if people is None or not path.is_file():
+            return False
+        try:
+            index = faiss.read_index(str(path))
+        except RuntimeError:
+            return False
+        self.person_of_sample, self.names, state = people
+        self.templates.restore(state)
+        counts: dict[int, int] = defaultdict(int)
+        for pid in self.person_of_sample.values():
+            counts[pid] += 1
+        self._max_samples = max(counts.values(), default=0)
+        self.faiss_index, self._generation = index, generation
+        log.warning("Shared store unreachable: recognising from this kiosk's copy "
+                    "(generation %d, %d samples)", generation, index.ntotal)
+        return True
 
     def vectors(self, blobs: list[bytes]) -> np.ndarray:
         """Stored embedding blobs as one float32 array (this sets ``dim``)."""
@@ -138,6 +180,8 @@ class GalleryIndex:
         except (RuntimeError, OSError) as exc:
             log.warning("Could not save the index (%s); it will be rebuilt on next start", exc)
             tmp.unlink(missing_ok=True)
+        if self.shared_cache:
+            self._save_people(path)
         for old in self.index_dir.glob("index-*.faiss*"):
             if old != path and not old.name.startswith(f"{path.name}."):
                 old.unlink(missing_ok=True)  # older generations, and a killed saver's .tmp

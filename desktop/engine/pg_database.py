@@ -28,17 +28,14 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
+from . import store_cache
 from .errors import DatabaseError, StoreOfflineError
 from .pg_cursor import PgCursor
 from .pg_schema import NOTIFY_CHANNEL, WRITE_LOCK, migrate, to_postgres
 
 log = logging.getLogger(__name__)
 
-__all__ = ["PgDatabase", "StoreOfflineError", "is_postgres_url", "redact"]
-
-
-def is_postgres_url(target: object) -> bool:
-    return isinstance(target, str) and re.match(r"postgres(ql)?://", target) is not None
+__all__ = ["PgDatabase", "StoreOfflineError", "redact"]
 
 
 def redact(url: str) -> str:
@@ -77,23 +74,42 @@ class PgDatabase:
         self._wake = threading.Event()
         self._tick_callbacks: list[Callable[[], object]] = []
         self._pool_size = pool_size
+        self._pool: ConnectionPool | None = None
         try:
             with psycopg.connect(url, autocommit=True, connect_timeout=self._timeout_s,
                                  application_name="face-kiosk") as conn:
-                found, now = migrate(conn)
-                if found != now:
-                    log.info("Shared database schema upgraded from v%d to v%d", found, now)
-                self._meta = self._read_meta(conn)
+                self._meta = self._migrate(conn)
         except psycopg.OperationalError as exc:
-            raise StoreOfflineError(f"cannot reach the shared database {self.label}: "
-                                    f"{_first_line(exc)}") from None
+            self._start_offline(exc)
         except psycopg.Error as exc:
             raise DatabaseError(f"{self.label}: {_first_line(exc)}") from None
-        self._pool = self._new_pool()
-        self._online.set()
+        else:
+            self._pool = self._new_pool()
+            self._online.set()
         self._listener = threading.Thread(target=self._listen, name="store-listener",
                                           daemon=True)
         self._listener.start()
+
+    def _migrate(self, conn: psycopg.Connection) -> dict[str, str]:
+        """Bring the schema up to date (once per process); the store's meta."""
+        found, now = migrate(conn)
+        if found != now:
+            log.info("Shared database schema upgraded from v%d to v%d", found, now)
+        self._migrated = True
+        return self._read_meta(conn, self.path.parent)
+
+    def _start_offline(self, exc: BaseException) -> None:
+        """Unreachable at start-up: run from this kiosk's copy of meta (``store_cache``)
+        until the listener reaches the store; without a copy there is nothing to run."""
+        self._migrated = False
+        cached = store_cache.load_meta(self.path.parent)
+        if cached is None:
+            raise StoreOfflineError(
+                f"cannot reach the shared database {self.label} ({_first_line(exc)}), and "
+                f"this kiosk has no copy of it yet: it must reach it once") from None
+        self._meta = cached
+        log.warning("Shared database %s is unreachable (%s): starting from this kiosk's "
+                    "copy; enrolling waits until it returns", self.label, _first_line(exc))
 
     @property
     def _timeout_s(self) -> int:
@@ -142,7 +158,7 @@ class PgDatabase:
                 finally:
                     self._local.cursor = None
             if cursor.wrote_meta:
-                meta = self._read_meta(conn)
+                meta = self._read_meta(conn, self.path.parent)
                 with self._state:
                     self._meta = meta
 
@@ -159,6 +175,7 @@ class PgDatabase:
         if not self._online.is_set():
             raise self._offline(RuntimeError("not reconnected yet"))
         try:
+            assert self._pool is not None  # online: the pool exists
             with self._pool.connection(timeout=self.connect_timeout) as conn:
                 yield conn
         except PoolTimeout as exc:
@@ -213,12 +230,17 @@ class PgDatabase:
         self._closing.set()
         self._wake.set()
         self._listener.join(timeout=self.poll_seconds + self.connect_timeout + 2)
-        self._pool.close()
+        if self._pool is not None:
+            self._pool.close()
 
     # ------------------------------------------------------------------ listener
     @staticmethod
-    def _read_meta(conn: psycopg.Connection) -> dict[str, str]:
-        return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    def _read_meta(conn: psycopg.Connection, cache: Path | None = None) -> dict[str, str]:
+        """``meta``; also kept in ``cache`` (the kiosk's folder) for offline starts."""
+        meta: dict[str, str] = dict(conn.execute("SELECT key, value FROM meta").fetchall())
+        if cache is not None:
+            store_cache.save_meta(cache, meta)
+        return meta
 
     def _changed(self, conn: psycopg.Connection, force: bool = False) -> None:
         """Reload ``meta`` *before* bumping the version, so a reader that sees the new
@@ -226,6 +248,8 @@ class PgDatabase:
         meta = self._read_meta(conn)
         with self._state:
             changed = force or meta != self._meta
+            if meta != self._meta:
+                store_cache.save_meta(self.path.parent, meta)
             self._meta = meta
             if changed:
                 self._version += 1
@@ -237,6 +261,8 @@ class PgDatabase:
                 with psycopg.connect(self.url, autocommit=True,
                                      connect_timeout=max(1, int(self.connect_timeout)),
                                      application_name="face-kiosk-listener") as conn:
+                    if not self._migrated:  # started offline: the schema is checked now
+                        self._migrate(conn)
                     conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     self._changed(conn, force=True)  # anything may have changed meanwhile
                     if not self._online.is_set():
@@ -259,7 +285,8 @@ class PgDatabase:
         """A fresh pool after an outage: the old one would wait out its reconnection
         back-off (seconds to minutes) before handing out a connection again."""
         old, self._pool = self._pool, self._new_pool()
-        old.close(timeout=1.0)
+        if old is not None:
+            old.close(timeout=1.0)
 
     def _serve(self, conn: psycopg.Connection) -> None:
         """Wait for notifications; every ``poll_seconds`` re-read meta and run the ticks."""

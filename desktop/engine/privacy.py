@@ -8,15 +8,19 @@ import logging
 from ..settings_file import SETTINGS_FILE
 from . import audit, consent, retention
 from .consent import Consent, ConsentRequiredError
-from .errors import KioskError
+from .errors import KioskError, StoreOfflineError
 
 log = logging.getLogger(__name__)
 
 
 def on_open(engine) -> None:
-    """Note settings changed since the last start, and apply retention once."""
-    note_settings(engine, engine.frontend)
-    retention.run_once(engine)
+    """Note settings changed since the last start, and apply retention once; with the
+    shared store unreachable both wait for the next start (and retention for its timer)."""
+    try:
+        note_settings(engine, engine.frontend)
+        retention.run_once(engine)
+    except StoreOfflineError as exc:
+        log.warning("Settings audit and retention skipped at start-up: %s", exc)
 
 
 def note_settings(engine, actor: str) -> list[str]:

@@ -4,6 +4,7 @@ never name a backend.
 """
 from __future__ import annotations
 
+import re
 import socket
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 from ..config import Settings
 from .attendance import Attendance
 from .database import Database
+from .errors import KioskError
 
 if TYPE_CHECKING:  # psycopg is imported only when a PostgreSQL URL is configured
     from .pg_database import PgDatabase
@@ -77,7 +79,32 @@ def kiosk_name(settings: Settings) -> str:
     return settings.kiosk_name or socket.gethostname()
 
 
+URL_LIKE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]+):")
+"""A scheme at the start (``postgresq:``, ``https:``); one letter is a Windows drive."""
+POSTGRES_URL = re.compile(r"^postgres(ql)?://[^/?#]*(/[^/?#]*)?([?#].*)?$")
+
+
+def is_postgres_url(target: str) -> bool:
+    """postgresql://[user[:password]@][host][:port][/dbname][?options] (or postgres://)."""
+    return POSTGRES_URL.match(target) is not None
+
+
+def check_location(target: str) -> None:
+    """KioskError for a database location that is neither a PostgreSQL URL nor a plain
+    folder: a mistyped URL must not quietly become a local folder with an empty gallery."""
+    scheme = URL_LIKE.match(target)
+    if ("://" in target or scheme) and not is_postgres_url(target):
+        what = f"{scheme.group(1)}:" if scheme else "a URL"
+        raise KioskError(
+            f"{target!r} looks like a URL ({what}) but is not a PostgreSQL one: a shared "
+            f"store is postgresql://user@host:port/dbname, a local gallery a folder (start "
+            f"it with ./ to mean a folder of that name)")
+
+
 def open_store(settings: Settings) -> Store:
+    folder = str(settings.db_dir)
+    if not settings.db_url and URL_LIKE.match(folder) and ":/" in folder:
+        check_location(folder)  # a URL that became a Path ("//" -> "/") on the way here
     if settings.db_url:
         from .pg_database import PgDatabase
         return PgDatabase(settings.db_url, settings.db_dir,
@@ -110,4 +137,5 @@ def describe(db: object) -> str:
 
 
 __all__ = ["Store", "Cursor", "Rows", "open_store", "open_attendance", "store_online",
-           "kiosk_name", "describe", "is_shared", "StoreStatus", "store_status"]
+           "kiosk_name", "describe", "is_shared", "check_location", "is_postgres_url",
+           "StoreStatus", "store_status"]

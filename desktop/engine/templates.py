@@ -63,6 +63,22 @@ class Templates:
     def __len__(self) -> int:
         return len(self._all_sums)
 
+    def state(self) -> dict[str, np.ndarray]:
+        """The sums and counts as arrays (``store_cache`` keeps them for offline starts)."""
+        pids = sorted(self._all_sums)
+        dim = len(self._all_sums[pids[0]]) if pids else 1
+        return {"t_pids": np.array(pids, np.int64),
+                "t_sums": np.array([self._sums[p] for p in pids], np.float32).reshape(-1, dim),
+                "t_all": np.array([self._all_sums[p] for p in pids], np.float32).reshape(-1, dim),
+                "t_counts": np.array([self._counts[p] for p in pids], np.int64)}
+
+    def restore(self, state: dict[str, np.ndarray]) -> None:
+        self.clear()
+        for i, pid in enumerate(int(p) for p in state["t_pids"]):
+            self._sums[pid] = state["t_sums"][i]
+            self._all_sums[pid] = state["t_all"][i]
+            self._counts[pid] = int(state["t_counts"][i])
+
     def _build(self) -> None:
         self._pids = np.array(sorted(self._all_sums), np.int64)
         if len(self._pids):

@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
 
         self.video = VideoView()
         self.people = PeoplePanel(engine)
+        self._store_was_online = engine.store_status().online
         self.attendance = AttendancePanel(engine)
         self.tabs = QTabWidget(objectName="sideTabs")
         self.tabs.addTab(self.people, "People")
@@ -145,7 +146,11 @@ class MainWindow(QMainWindow):
 
     def _update_rates(self) -> None:
         self.status.show_rates(self.video.preview_rate.rate(), self.recognition_rate.rate())
-        self.status.show_store(self.engine.store_status())
+        store = self.engine.store_status()
+        if store.online and not self._store_was_online:
+            self.people.refresh()  # a kiosk that started offline has no list yet
+        self._store_was_online = store.online
+        self.status.show_store(store)
 
     # ---------------------------------------------------------------- people
     def on_gallery_changed(self, message: str) -> None:

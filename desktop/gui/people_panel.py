@@ -17,6 +17,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from ..engine.errors import StoreOfflineError
 from ..engine.gallery import Person
 from ..engine.recognizer import FaceEngine
 from .qt_images import pixmap_from_jpeg
@@ -95,7 +96,13 @@ class PeoplePanel(QWidget):
     def refresh(self) -> None:
         """Reload from the gallery, keeping the selection when the person is still there."""
         selected = self.selected_name()
-        self.people = self.engine.gallery.people()
+        try:
+            self.people = self.engine.gallery.people()
+        except StoreOfflineError:  # the kiosk started without its store; retried when back
+            self.count.setText("The shared store is offline: the list of people shows when "
+                               "it returns (recognition goes on)")
+            self.count.setWordWrap(True)
+            return
         self.model.setRowCount(0)
         for person in self.people:
             name = QStandardItem(self._thumbnail(person), person.name)

@@ -27,7 +27,7 @@ from ..engine.consent import Consent
 from ..engine.gallery import Person
 from ..engine.liveness import check_mode
 from ..engine.usecases import day_range
-from . import errors
+from . import docs, errors
 from .guard import BrowserGuard
 from .inference import InferenceQueue
 from .security import AuthLimiter, client_address, configured_token, is_loopback
@@ -44,11 +44,11 @@ def actor(request: Request) -> str:
     return f"http {client_address(request)}"
 
 
-def _audit_refused(engine: FaceEngine, client: str, reason: str) -> None:
-    """AuthLimiter's hook: a refused authentication goes into the audit trail (the client
-    address only). A failed audit write is logged, never turned into a 500."""
+def _audit_refused(engine: FaceEngine, client: str, reason: str, count: int) -> None:
+    """AuthLimiter's hook: refused authentications go into the audit trail (the client
+    address and how many). A failed audit write is logged, never turned into a 500."""
     try:
-        audit.refused_auth(engine.db, client, reason)
+        audit.refused_auth(engine.db, client, reason, count)
     except Exception as exc:  # noqa: BLE001 - the 401/429 must still be answered
         log.warning("Refused authentication not audited: %s", exc)
 
@@ -75,7 +75,7 @@ def person_json(person: Person) -> dict[str, Any]:
 
 def day_json(row: DayRow) -> dict[str, Any]:
     return {"day": row.day, "name": row.name, "first_in": iso(row.first_in),
-            "last_seen": iso(row.last_seen), "checkins": row.checkins}
+            "last_seen": iso(row.last_seen), "checkins": row.checkins, "kiosks": row.kiosks}
 
 
 def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
@@ -86,14 +86,14 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
     token = configured_token(settings)
     policy = Policy(token=token, max_photo_bytes=int(settings.max_upload_mb * MB))
     app = FastAPI(title="Face kiosk recognition service", version="1.0",
-                  description=DESCRIPTION)
+                  description=DESCRIPTION, docs_url=None, redoc_url=None)
+    docs.install(app)  # Swagger UI from the package, not a CDN
     app.state.policy = policy
     app.state.engine = engine
     app.state.inference = inference = InferenceQueue(engine.models,
                                                      settings.max_queued_requests)
-    app.state.auth_limiter = AuthLimiter(settings.auth_failures_per_minute,
-                                         on_failure=lambda client, reason: _audit_refused(
-                                             engine, client, reason))
+    app.state.auth_limiter = AuthLimiter(
+        settings.auth_failures_per_minute, on_failure=functools.partial(_audit_refused, engine))
     errors.install(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
@@ -106,10 +106,16 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
     declared = [Security(HTTPBearer(auto_error=False, description="the service's API token"))]
     api = APIRouter(route_class=GuardedRoute, dependencies=declared if token else [])
 
-    @app.get("/health", tags=["service"], summary="Liveness and what is loaded (no token)")
+    @app.get("/health", tags=["service"],
+             summary="Liveness and what is loaded (no token); status 'degraded' while the "
+                     "shared store is unreachable (recognition goes on, enrolling waits)")
     def health() -> dict[str, Any]:
         engine.gallery.refresh()  # count people enrolled by the window too
-        return {"status": "ok", "model": engine.models.embedder.info.name,
+        store = engine.store_status()
+        return {"status": "ok" if store.online else "degraded",
+                "store": {"kind": "postgresql" if store.shared else "sqlite",
+                          "online": store.online, "queued": store.queued},
+                "model": engine.models.embedder.info.name,
                 "device": str(engine.models.embedder.device), "people": engine.gallery.size,
                 "threshold": engine.threshold, "queued": inference.pending}
 

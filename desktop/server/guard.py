@@ -9,7 +9,8 @@ in ``cors_origins``. On a loopback-only service the ``Host`` header must name th
 too, which stops DNS rebinding (a page on evil.example whose name resolves to 127.0.0.1).
 
 Access log: uvicorn's would record the URL, which holds a person's name
-(``/people/NAME``); this one records the route template instead.
+(``/people/NAME``); this one records the route template instead, and leaves refused
+authentications to the summed log line of ``security.RefusalTally``.
 """
 from __future__ import annotations
 
@@ -24,6 +25,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .security import is_loopback
 
 log = logging.getLogger("desktop.server.access")
+
+AUTH_REFUSED = (401, 429)
+"""Not logged here: ``security.RefusalTally`` logs them, summed per address and minute, so
+a flood of wrong tokens cannot fill the log."""
 
 CROSS_SITE = ("cross-site", "same-site")
 """Sec-Fetch-Site values of a request made by a page of another origin."""
@@ -81,11 +86,12 @@ class BrowserGuard:
             else:
                 await self.app(scope, receive, send_logged)
         finally:
-            route = getattr(scope.get("route"), "path", None) or (
-                "(refused)" if refused else "(no route)")
-            client = scope.get("client") or ("-", 0)
-            log.info("%s %s %s -> %d in %.0f ms", client[0], scope["method"], route,
-                     status[0], (time.perf_counter() - started) * 1000)
+            if status[0] not in AUTH_REFUSED:
+                route = getattr(scope.get("route"), "path", None) or (
+                    "(refused)" if refused else "(no route)")
+                client = scope.get("client") or ("-", 0)
+                log.info("%s %s %s -> %d in %.0f ms", client[0], scope["method"], route,
+                         status[0], (time.perf_counter() - started) * 1000)
 
 
 async def _json(send: Send, status: int, detail: str) -> None:

@@ -62,7 +62,10 @@ def serve(settings: Settings) -> None:
         print(f"Serving {describe(engine.db)} on http://{shown}:{port}  (API docs at /docs; "
               f"{auth}; Ctrl+C stops)", file=sys.stderr, flush=True)
         config = uvicorn_config(app)
-        uvicorn.Server(config).run(sockets=[sock])
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        finally:
+            app.state.auth_limiter.tally.flush()  # the last minute's refusal counts
     finally:
         sock.close()
         engine.close()
