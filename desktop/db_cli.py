@@ -9,12 +9,12 @@ import signal
 import threading
 from pathlib import Path
 
-from .config import Settings
-from .engine.errors import KioskError
+from desktop.engine.core.errors import KioskError
+from desktop.engine.settings.config import Settings
 
 
 def _open(target: str, settings: Settings, *, must_exist: bool):
-    from .engine.store import open_store
+    from desktop.engine.storage.store import open_store
     if target.startswith(("postgresql://", "postgres://")):
         return open_store(Settings(db_dir=settings.db_dir, db_url=target))
     folder = Path(target)
@@ -26,14 +26,14 @@ def _open(target: str, settings: Settings, *, must_exist: bool):
 
 def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     if args.action in ("encrypt", "decrypt", "rekey"):
-        from .cli_privacy import cmd_db_key
+        from desktop.cli_privacy import cmd_db_key
         if args.targets:
             raise KioskError(f"usage: main.py db {args.action} [--db DIR] (no other arguments)")
         return cmd_db_key(settings, args)
     if args.action == "copy":
         if len(args.targets) != 2:
             raise KioskError("usage: main.py db copy SRC DST (folders or postgresql:// URLs)")
-        from .engine.db_copy import copy_store
+        from desktop.engine.storage.copy import copy_store
         src = _open(args.targets[0], settings, must_exist=True)
         dst = _open(args.targets[1], settings, must_exist=False)
         try:
@@ -46,7 +46,7 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     if len(args.targets) != 1:
         raise KioskError("usage: main.py db serve DIR [--port N]")
-    from .pgserver import LocalPostgres
+    from desktop.pgserver import LocalPostgres
     server = LocalPostgres(Path(args.targets[0]).resolve(), port=args.port)
     server.start()
     print(f"PostgreSQL serving {server.data} at {server.url}  (Ctrl+C stops it)", flush=True)

@@ -11,14 +11,14 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop.config import Settings
-from desktop.engine.attendance import Attendance
-from desktop.engine.database import Database
-from desktop.engine.detection import Detection
-from desktop.engine.embedding import EMBEDDING_DIM, ModelInfo
-from desktop.engine.gallery import Gallery
-from desktop.engine.matching import Match, decide
-from desktop.engine.results import Face
+from desktop.engine.attendance.checkins import Attendance
+from desktop.engine.decisions.matching import Match, decide
+from desktop.engine.faces.detection import Detection
+from desktop.engine.faces.embedders.inception import EMBEDDING_DIM, ModelInfo
+from desktop.engine.faces.results import Face
+from desktop.engine.gallery.people import Gallery
+from desktop.engine.settings.config import Settings
+from desktop.engine.storage.sqlite import Database
 
 MODEL = ModelInfo(name="20180408-102900-casia-webface-features",
                   model_id="synthetic:0000000000000000")

@@ -18,10 +18,10 @@ EXAMPLES_PER_OPERATION = 25
 
 @pytest.fixture(scope="module")
 def live_url(tmp_path_factory, models, weights_path, faces_dir) -> Iterator[str]:
-    from desktop.engine.images import load_image
-    from desktop.engine.recognizer import FaceEngine
+    from desktop.engine.core.images import load_image
+    from desktop.engine.facade.face_engine import FaceEngine
+    from desktop.engine.settings.file import load_settings
     from desktop.server import create_app
-    from desktop.settings_file import load_settings
     settings = load_settings(tmp_path_factory.mktemp("fuzz") / "db", weights=str(weights_path))
     engine = FaceEngine(settings, models)
     engine.enroll("Kit_Harington", [(str(p), load_image(p))

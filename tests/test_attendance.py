@@ -10,9 +10,9 @@ import time
 import pytest
 from conftest import ROOT, kill_mid_write, person_photos
 
-from desktop.engine.attendance import day_of
-from desktop.engine.live import LiveRecognizer
-from desktop.engine.recognizer import FaceEngine
+from desktop.engine.attendance.checkins import day_of
+from desktop.engine.facade.face_engine import FaceEngine
+from desktop.engine.live.tracker import LiveRecognizer
 
 
 @pytest.fixture
@@ -95,8 +95,8 @@ def test_crash_mid_write_loses_no_committed_event(kit_and_rose, settings, models
     writer = textwrap.dedent(f"""
         import time
         from pathlib import Path
-        from desktop.engine.attendance import Attendance
-        from desktop.engine.database import Database
+        from desktop.engine.attendance.checkins import Attendance
+        from desktop.engine.storage.sqlite import Database
         attendance = Attendance(Database(Path({str(settings.db_path)!r})), cooldown_minutes=0)
         for i in range(100000):
             attendance.record_sighting("Kit_Harington", 0.8, ts=time.time())

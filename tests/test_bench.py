@@ -11,7 +11,7 @@ import pytest
 
 from desktop.bench import BenchOptions, run_bench
 from desktop.bench.options import SECTIONS, default_video
-from desktop.engine.errors import KioskError
+from desktop.engine.core.errors import KioskError
 
 
 def test_cli_flags_choose_the_quick_sizes():

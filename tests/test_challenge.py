@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from desktop.config import DEFAULTS
-from desktop.engine.challenge import (
+from desktop.engine.decisions.challenge import (
     LEFT,
     RIGHT,
     ChallengeState,
@@ -19,7 +18,8 @@ from desktop.engine.challenge import (
     parallax,
     yaw_offset,
 )
-from desktop.engine.detection import Detection
+from desktop.engine.faces.detection import Detection
+from desktop.engine.settings.config import DEFAULTS
 
 LFW = ROOT.parent / "shared" / "lfw" / "images"
 # Looked at one by one: heads clearly turned to the person's left (nose towards the image's
@@ -110,7 +110,7 @@ def test_challenge_states_from_synthetic_landmarks():
 # ----------------------------------------------------------------------------- real photos
 @pytest.fixture(scope="module")
 def subject(models):
-    from desktop.engine.images import load_image
+    from desktop.engine.core.images import load_image
 
     def detect(rgb_or_path) -> Detection:
         rgb = load_image(LFW / rgb_or_path) if isinstance(rgb_or_path, str) else rgb_or_path
@@ -133,7 +133,7 @@ def test_yaw_rule_on_real_turned_and_frontal_photos(subject):
 
 @needs_lfw
 def test_a_still_photo_repeated_over_frames_fails(subject):
-    from desktop.engine.images import load_image
+    from desktop.engine.core.images import load_image
     rgb = load_image(LFW / FRONTAL[0])
     for direction in (LEFT, RIGHT):
         challenge = HeadTurnChallenge(direction=direction)
@@ -148,7 +148,7 @@ def test_a_still_photo_repeated_over_frames_fails(subject):
 @needs_lfw
 def test_a_photo_turned_and_rolled_in_front_of_the_camera_fails(subject):
     """The photo is re-detected after each warp: MTCNN's own landmarks, no hand-made ones."""
-    from desktop.engine.images import load_image
+    from desktop.engine.core.images import load_image
     rgb = load_image(LFW / FRONTAL[0])
     h, w = rgb.shape[:2]
     frames = [rgb] + [cv2.warpPerspective(rgb, tilted_sheet(a, r, (w / 2, h / 2)), (w, h))

@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from desktop.config import Settings
-from desktop.engine.checks import duplicate_vote, outlier_flags
-from desktop.engine.database import Database
-from desktop.engine.embedding import ModelInfo
-from desktop.engine.gallery import Gallery
-from desktop.engine.lfwpairs import ten_fold
-from desktop.engine.openset import GalleryScorer, score_open_set, threshold_for_fpir, wilson
-from desktop.engine.quality import quality_problem
-from desktop.engine.templates import mean_template
+from desktop.engine.decisions.checks import duplicate_vote, outlier_flags
+from desktop.engine.decisions.openset import GalleryScorer, score_open_set, threshold_for_fpir, wilson
+from desktop.engine.decisions.templates import mean_template
+from desktop.engine.evaluation.lfwpairs import ten_fold
+from desktop.engine.faces.embedders.inception import ModelInfo
+from desktop.engine.faces.quality import quality_problem
+from desktop.engine.gallery.people import Gallery
+from desktop.engine.settings.config import Settings
+from desktop.engine.storage.sqlite import Database
 
 DIM = 128  # not 512: the gallery takes the dimension from the vectors
 

@@ -31,7 +31,7 @@ def detections(models, faces_dir, load):
 
 @pytest.fixture(scope="session")
 def dlib_native():
-    from desktop.engine.embedders.dlib_resnet import DlibEmbedder
+    from desktop.engine.faces.embedders.dlib_resnet import DlibEmbedder
     return DlibEmbedder("dlib")
 
 
@@ -45,7 +45,7 @@ def onnx_file(tmp_path_factory, weights_path):
 
 @pytest.fixture(scope="session")
 def onnx_embedder(onnx_file):
-    from desktop.engine.embedders.onnx_model import OnnxEmbedder
+    from desktop.engine.faces.embedders.onnx_model import OnnxEmbedder
     return OnnxEmbedder(onnx_file)
 
 
@@ -74,7 +74,7 @@ def test_facenet_conforms(models, detections):
 
 def test_facenet_onnxruntime_backend_matches_torch(models, detections):
     """The default backend runs FaceNet's ONNX copy; same vectors, same model id."""
-    from desktop.engine.embedders.facenet import onnx_copy_path
+    from desktop.engine.faces.embedders.facenet import onnx_copy_path
     embedder = models.embedder
     assert embedder.backend == "onnxruntime" and onnx_copy_path(embedder.info).is_file()
     assert embedder.model_id.startswith("facenet:")
@@ -84,8 +84,8 @@ def test_facenet_onnxruntime_backend_matches_torch(models, detections):
 
 
 def test_facenet_crop_is_unchanged(models, detections):
-    from desktop.config import DEFAULTS
-    from desktop.engine.alignment import crop_face
+    from desktop.engine.faces.crops import crop_face
+    from desktop.engine.settings.config import DEFAULTS
     _, rgb, det = detections[0]
     expected = crop_face(rgb, det.box, DEFAULTS.crop_size, DEFAULTS.crop_margin)
     assert np.array_equal(models.embedder.crop(rgb, det), expected)
@@ -118,7 +118,7 @@ def test_onnx_default_is_arcface_alignment(onnx_file, tmp_path, detections):
     (x - 127.5) / 127.5, at its static input size."""
     import onnx
 
-    from desktop.engine.embedders.onnx_model import OnnxEmbedder
+    from desktop.engine.faces.embedders.onnx_model import OnnxEmbedder
     model = onnx.load(str(onnx_file))
     del model.metadata_props[:]
     bare = tmp_path / "bare.onnx"
@@ -133,8 +133,8 @@ def test_onnx_default_is_arcface_alignment(onnx_file, tmp_path, detections):
 
 
 def test_missing_or_invalid_onnx_is_a_clear_error(tmp_path):
-    from desktop.engine.embedders.onnx_model import OnnxEmbedder
-    from desktop.engine.errors import KioskError
+    from desktop.engine.core.errors import KioskError
+    from desktop.engine.faces.embedders.onnx_model import OnnxEmbedder
     with pytest.raises(KioskError, match="ONNX model file not found"):
         OnnxEmbedder(tmp_path / "nope.onnx")
     junk = tmp_path / "junk.onnx"
@@ -144,8 +144,8 @@ def test_missing_or_invalid_onnx_is_a_clear_error(tmp_path):
 
 
 def test_model_names_are_parsed():
-    from desktop.engine.embedders import parse_model
-    from desktop.engine.errors import KioskError
+    from desktop.engine.core.errors import KioskError
+    from desktop.engine.faces.embedders import parse_model
     assert parse_model("facenet") == ("facenet", "")
     assert parse_model("DLIB") == ("dlib", "")
     assert parse_model("onnx:/m/arc face.onnx") == ("onnx", "/m/arc face.onnx")
@@ -156,7 +156,7 @@ def test_model_names_are_parsed():
 
 
 def test_model_selection_env_and_flag(tmp_path, monkeypatch):
-    from desktop.settings_file import load_settings
+    from desktop.engine.settings.file import load_settings
     assert load_settings(tmp_path).model == "facenet"
     monkeypatch.setenv("FACE_KIOSK_MODEL", "dlib")
     assert load_settings(tmp_path).model == "dlib"
@@ -180,8 +180,8 @@ def test_cli_model_option_and_env_give_clear_errors(tmp_path):
 def test_missing_dlib_install_is_a_clear_error():
     """dlib made unimportable in a child process, as on a machine without dlib-bin."""
     script = ("import sys; sys.modules['dlib'] = None\n"
-              "from desktop.engine.embedders.dlib_resnet import DlibEmbedder\n"
-              "from desktop.engine.errors import KioskError\n"
+              "from desktop.engine.faces.embedders.dlib_resnet import DlibEmbedder\n"
+              "from desktop.engine.core.errors import KioskError\n"
               "try:\n    DlibEmbedder()\nexcept KioskError as exc:\n    print(exc)\n")
     proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
@@ -190,8 +190,8 @@ def test_missing_dlib_install_is_a_clear_error():
 
 def test_engine_uses_the_loaded_models_crop_and_threshold(dlib_models, tmp_path, faces_dir,
                                                           load, weights_path):
-    from desktop.engine.recognizer import FaceEngine
-    from desktop.settings_file import load_settings
+    from desktop.engine.facade.face_engine import FaceEngine
+    from desktop.engine.settings.file import load_settings
     engine = FaceEngine(load_settings(tmp_path / "db", model="dlib",
                                       weights=str(weights_path)), dlib_models)
     try:
@@ -212,8 +212,8 @@ def test_engine_uses_the_loaded_models_crop_and_threshold(dlib_models, tmp_path,
 def test_stored_crop_serves_every_model(models, dlib_models, onnx_embedder, detections):
     """Phase B's model-neutral stored crop (JPEG as in the database): each model's input
     made from it embeds like the input made from the photo itself."""
-    from desktop.engine.embedders.stored import STORED_BOX_SIDE, STORED_CONTEXT, stored_crop
-    from desktop.engine.images import decode_jpeg, encode_jpeg
+    from desktop.engine.core.images import decode_jpeg, encode_jpeg
+    from desktop.engine.faces.embedders.stored import STORED_BOX_SIDE, STORED_CONTEXT, stored_crop
     stored = [stored_crop(rgb, det) for _, rgb, det in detections]
     for s in stored:
         assert max(s.image.shape[:2]) <= STORED_CONTEXT * STORED_BOX_SIDE + 2

@@ -7,8 +7,8 @@ import cv2
 import pytest
 from conftest import person_photos
 
-from desktop.engine.enrollment import enroll_folder
-from desktop.engine.errors import DuplicateFaceError, FaceCountError
+from desktop.engine.core.errors import DuplicateFaceError, FaceCountError
+from desktop.engine.facade.enroll_folder import enroll_folder
 
 
 def make_folder(root, people):

@@ -12,7 +12,7 @@ import shutil
 from gui_helpers import VIDEO, WAIT, Seen, answer_text, click, dialog, slideshow, video_crops
 from PyQt5.QtWidgets import QMessageBox
 
-from desktop.gui.register_dialog import RegisterDialog
+from desktop.gui.people.register_dialog import RegisterDialog
 
 
 # ----------------------------------------------------------------------------- live video

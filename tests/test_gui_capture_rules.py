@@ -1,7 +1,7 @@
 """Which live frames registration takes a sample from (Qt-free rules, real faces)."""
 from __future__ import annotations
 
-from desktop.gui.sample_collector import (
+from desktop.gui.people.sample_collector import (
     BLURRY,
     NO_FACE,
     SEVERAL,

@@ -15,7 +15,7 @@ from PyQt5.QtCore import QDate, QEventLoop, QTimer
 from PyQt5.QtWidgets import QApplication, QMessageBox
 from test_sources import _MjpegHandler, write_video
 
-from desktop.engine.feed import SourceState
+from desktop.engine.video.feed import SourceState
 from desktop.gui.app import run_app
 from desktop.gui.main_window import MainWindow
 from desktop.gui.settings_dialog import SettingsDialog
@@ -136,7 +136,7 @@ def test_settings_dialog_applies_and_saves_only_what_changed(engine, settings, f
     assert saved["threshold"] == 0.7 and saved["cooldown_minutes"] == 5.0
     qtbot.waitUntil(lambda: window.source.live_now, timeout=WAIT)
 
-    from desktop.settings_file import load_settings
+    from desktop.engine.settings.file import load_settings
     again = load_settings(settings.db_dir)
     assert again.threshold == pytest.approx(0.7) and again.source.endswith("skimage_rocket.jpg")
     assert again.weights == "vggface2"
@@ -186,7 +186,7 @@ def test_run_app_with_an_engine_opens_the_window_and_returns_on_close(
 
 
 def test_startup_failure_is_a_message_box_not_a_traceback(tmp_path, weights_path, models):
-    from desktop.settings_file import load_settings
+    from desktop.engine.settings.file import load_settings
     settings = load_settings(tmp_path / "db", weights=str(weights_path))
     settings.db_dir.mkdir(parents=True)
     settings.db_path.write_bytes(b"this is not an SQLite database" * 100)

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from desktop.engine.errors import ImageError
-from desktop.engine.images import load_image
+from desktop.engine.core.errors import ImageError
+from desktop.engine.core.images import load_image
 
 
 @pytest.fixture(scope="module")

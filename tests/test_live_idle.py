@@ -7,11 +7,11 @@ import threading
 from conftest import person_photos
 
 from desktop.bench.data import single_face_sequence
-from desktop.bench.kiosk_load import hallway_clip
 from desktop.bench.play import write_clip
-from desktop.engine.configure import reconfigure
-from desktop.engine.motion import MotionGate
-from desktop.engine.pipeline import LivePipeline, PipelineListener
+from desktop.bench.sections.kiosk_load import hallway_clip
+from desktop.engine.live.apply_settings import reconfigure
+from desktop.engine.live.pipeline import LivePipeline, PipelineListener
+from desktop.engine.video.motion import MotionGate
 
 
 class Watch(PipelineListener):
@@ -94,10 +94,10 @@ def test_an_empty_hallway_idles_and_a_face_wakes_the_pipeline(engine, faces_dir,
 
 def test_yunet_regions_find_mtcnns_faces_and_a_missing_file_falls_back(engine, load,
                                                                         monkeypatch):
-    from desktop.engine.detection import build_detector
-    from desktop.engine.live import iou
-    from desktop.engine.recognizer import FaceEngine
-    from desktop.engine.yunet import YuNetDetector, yunet_path
+    from desktop.engine.facade.face_engine import FaceEngine
+    from desktop.engine.faces.detection import build_detector
+    from desktop.engine.faces.yunet import YuNetDetector, yunet_path
+    from desktop.engine.live.tracker import iou
     if not yunet_path().is_file():
         import pytest
         pytest.skip(f"no YuNet model at {yunet_path()}")

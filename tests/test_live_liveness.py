@@ -9,13 +9,13 @@ import pytest
 from gui_helpers import VIDEO, slideshow, video_crops
 from test_challenge import FRONT, det
 
-from desktop.config import Settings
-from desktop.engine.challenge import LEFT, RIGHT
-from desktop.engine.live import LiveRecognizer
-from desktop.engine.live_liveness import PROMPTS, SubjectChallenge, new_challenge
-from desktop.engine.names import NOT_LIVE, RESERVED_LABELS, normalize_name
-from desktop.engine.pipeline import LivePipeline, PipelineListener
-from desktop.engine.sources import open_source
+from desktop.engine.core.names import NOT_LIVE, RESERVED_LABELS, normalize_name
+from desktop.engine.decisions.challenge import LEFT, RIGHT
+from desktop.engine.live.liveness_gate import PROMPTS, SubjectChallenge, new_challenge
+from desktop.engine.live.pipeline import LivePipeline, PipelineListener
+from desktop.engine.live.tracker import LiveRecognizer
+from desktop.engine.settings.config import Settings
+from desktop.engine.video.sources import open_source
 
 ATTACKS = ("minivision_image_F1.jpg", "minivision_image_F2.jpg")
 REAL = "minivision_image_T1.jpg"

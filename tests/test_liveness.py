@@ -14,10 +14,10 @@ import pytest
 import torch
 from conftest import ANTISPOOF, ROOT
 
-from desktop.engine.antispoof import MODEL_FILES, AntiSpoof, resolve_antispoof_weights
-from desktop.engine.errors import KioskError, WeightsUnavailableError
-from desktop.engine.minifasnet import MiniFASNet, load_minifasnet
-from desktop.engine.weights import download_once
+from desktop.engine.core.errors import KioskError, WeightsUnavailableError
+from desktop.engine.faces.antispoof import MODEL_FILES, AntiSpoof, resolve_antispoof_weights
+from desktop.engine.faces.minifasnet import MiniFASNet, load_minifasnet
+from desktop.engine.faces.weights import download_once
 
 pytestmark = pytest.mark.skipif(not ANTISPOOF.is_dir(),
                                 reason=f"MiniFASNet weights not found at {ANTISPOOF}")
@@ -83,7 +83,7 @@ def scorer(models):
 
 
 def test_upstream_samples_two_attacks_and_one_real_face(scorer, spoof_dir, load):
-    from desktop.config import DEFAULTS
+    from desktop.engine.settings.config import DEFAULTS
     threshold = DEFAULTS.liveness_threshold
     for name in ATTACKS:
         assert scorer(load(spoof_dir / name)) < threshold, name
@@ -105,7 +105,7 @@ def test_identify_marks_fake_faces_and_takes_their_name(engine, spoof_dir, load)
 
 
 def test_check_mode_refuses_a_challenge_on_a_photo():
-    from desktop.engine.liveness import check_mode
+    from desktop.engine.decisions.liveness import check_mode
     assert check_mode("passive", photo=True) == "passive"
     with pytest.raises(KioskError, match="needs a camera"):
         check_mode("challenge", photo=True)

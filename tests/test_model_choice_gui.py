@@ -10,7 +10,7 @@ from PyQt5.QtWidgets import QMessageBox
 
 
 def test_settings_dialog_lists_models_with_their_figures(settings, qtbot):
-    from desktop.engine.model_figures import MODEL_FIGURES
+    from desktop.engine.decisions.figures import MODEL_FIGURES
     from desktop.gui.settings_dialog import SettingsDialog
     box = SettingsDialog(settings, 0.65)
     qtbot.addWidget(box)

@@ -34,13 +34,13 @@ def _recognised(engine, probes, load, candidates: bool = False) -> tuple[int, in
 
 
 def _engine(settings, models):
-    from desktop.engine.recognizer import FaceEngine
+    from desktop.engine.facade.face_engine import FaceEngine
     return FaceEngine(settings, models, allow_model_mismatch=True)
 
 
 def test_reembed_facenet_to_dlib_and_back_keeps_everyone(settings, models, dlib_models,
                                                          faces_dir, load):
-    from desktop.engine import modelstore
+    from desktop.engine.storage import embeddings as modelstore
     facenet = _engine(settings, models)
     probes = _enroll(facenet, load)
     before = _recognised(facenet, probes, load)
@@ -93,7 +93,7 @@ def _make_old_schema(path) -> None:
 
 def test_old_schema_migrates_and_switches_from_legacy_crops(settings, models, dlib_models,
                                                             faces_dir, load):
-    from desktop.engine import modelstore
+    from desktop.engine.storage import embeddings as modelstore
     facenet = _engine(settings, models)
     probes = _enroll(facenet, load)
     before = _recognised(facenet, probes, load)
@@ -122,16 +122,16 @@ def test_old_schema_migrates_and_switches_from_legacy_crops(settings, models, dl
 
 @pytest.fixture(scope="module")
 def fusion_models(weights_path):
-    from desktop.config import Settings
-    from desktop.engine.models import Models
+    from desktop.engine.faces.networks import Models
+    from desktop.engine.settings.config import Settings
     return Models(Settings(model="fusion", weights=str(weights_path)))
 
 
 def test_fusion_names_enrolled_people_and_not_strangers(tmp_path, weights_path, fusion_models,
                                                         faces_dir, load):
-    from desktop.engine.matching import model_defaults
-    from desktop.engine.recognizer import FaceEngine
-    from desktop.settings_file import load_settings
+    from desktop.engine.decisions.matching import model_defaults
+    from desktop.engine.facade.face_engine import FaceEngine
+    from desktop.engine.settings.file import load_settings
     embedder = fusion_models.embedder
     assert embedder.kind == "fusion" and embedder.dim == 512 + 128
     engine = FaceEngine(load_settings(tmp_path / "db", model="fusion", weights=str(weights_path)),
@@ -164,11 +164,11 @@ def _switch_round_trip(db) -> None:
     threshold, the active one feeds the index, and every write bumps the generation."""
     import numpy as np
 
-    from desktop.engine import modelstore
-    from desktop.engine.detection import Detection
-    from desktop.engine.embedders.stored import StoredCrop
-    from desktop.engine.embedding import ModelInfo
-    from desktop.engine.gallery import Gallery
+    from desktop.engine.faces.detection import Detection
+    from desktop.engine.faces.embedders.inception import ModelInfo
+    from desktop.engine.faces.embedders.stored import StoredCrop
+    from desktop.engine.gallery.people import Gallery
+    from desktop.engine.storage import embeddings as modelstore
     a, b = ModelInfo("model-a", "a:1", 512, 0.6), ModelInfo("model-b", "b:1", 128, 0.9)
     face = StoredCrop(np.full((64, 64, 3), 120, np.uint8),
                       Detection((16.0, 16.0, 48.0, 48.0), 0.99, np.full((5, 2), 32.0, np.float32)))
@@ -197,7 +197,7 @@ def _switch_round_trip(db) -> None:
 
 
 def test_two_models_in_one_sqlite_store(tmp_path):
-    from desktop.engine.database import Database
+    from desktop.engine.storage.sqlite import Database
     db = Database(tmp_path / "faces.db")
     try:
         _switch_round_trip(db)
@@ -206,7 +206,7 @@ def test_two_models_in_one_sqlite_store(tmp_path):
 
 
 def test_two_models_in_one_postgres_store(pg_url, tmp_path):
-    from desktop.engine.pg_database import PgDatabase
+    from desktop.engine.storage.postgres import PgDatabase
     db = PgDatabase(pg_url, tmp_path / "kiosk")
     try:
         _switch_round_trip(db)

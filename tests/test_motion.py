@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from desktop.engine.feed import Frame
-from desktop.engine.motion import MotionGate, changed_share, thumbnail
-from desktop.engine.pipeline import EveryFrame, gate_from_settings
-from desktop.settings_file import SettingsError, coerce, load_settings
+from desktop.engine.live.pipeline import EveryFrame, gate_from_settings
+from desktop.engine.settings.file import SettingsError, coerce, load_settings
+from desktop.engine.video.feed import Frame
+from desktop.engine.video.motion import MotionGate, changed_share, thumbnail
 
 FPS = 30.0
 RNG = np.random.default_rng(13)

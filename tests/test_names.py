@@ -7,14 +7,15 @@ import re
 import numpy as np
 import pytest
 
+from desktop.engine.core.errors import KioskError, UnknownPersonError
+from desktop.engine.core.names import UNKNOWN, name_key, normalize_name
+from desktop.engine.faces.embedders.inception import EMBEDDING_DIM, ModelInfo
+from desktop.engine.gallery.people import Gallery
+
 # the engine's SQLite build (SQLCipher's): two SQLite libraries in one process do not see
 # each other's POSIX locks, so a stdlib reader would not hold back the checkpoint
-from desktop.engine.crypto_db import dbapi as sqlite3
-from desktop.engine.database import Database
-from desktop.engine.embedding import EMBEDDING_DIM, ModelInfo
-from desktop.engine.errors import KioskError, UnknownPersonError
-from desktop.engine.gallery import Gallery
-from desktop.engine.names import UNKNOWN, name_key, normalize_name
+from desktop.engine.storage.sqlcipher import dbapi as sqlite3
+from desktop.engine.storage.sqlite import Database
 
 MODEL = ModelInfo("synthetic", "facenet:synthetic")
 CROP = np.zeros((160, 160, 3), np.uint8)

@@ -15,10 +15,10 @@ import numpy as np
 import pytest
 from conftest import ROOT, person_photos
 
-from desktop.engine import audit, consent
-from desktop.engine.consent import Consent, ConsentRequiredError
-from desktop.engine.errors import KioskError
-from desktop.engine.recognizer import FaceEngine
+from desktop.engine.core.errors import KioskError
+from desktop.engine.facade.face_engine import FaceEngine
+from desktop.engine.storage import audit, consent
+from desktop.engine.storage.consent import Consent, ConsentRequiredError
 
 SUBJECT = "Zebulon Quartermaine"
 """Tom Cruise's photos under a name that appears nowhere else on disk."""
@@ -93,7 +93,7 @@ def test_templates_without_photos_recognise_but_cannot_be_reembedded(settings, m
     assert engine.identify(probe)[0].match.name == "Tom_Cruise"
     assert engine.gallery.thumbnail("Tom_Cruise") in (None, b"")
     engine.reembed()  # the loaded model's own vectors are kept: nothing to re-make
-    from desktop.engine.reembedding import reembed_vectors
+    from desktop.engine.gallery.reembed import reembed_vectors
     with pytest.raises(KioskError, match="cannot be re-embedded"):  # another model: no photo
         reembed_vectors(engine, dlib_models.embedder, engine.gallery.reembed_inputs())
     engine.close()
@@ -157,9 +157,9 @@ HOLDER = """
 import sys, time
 import numpy as np
 from pathlib import Path
-from desktop.engine.database import Database
-from desktop.engine.embedding import ModelInfo
-from desktop.engine.gallery import Gallery
+from desktop.engine.storage.sqlite import Database
+from desktop.engine.faces.embedders.inception import ModelInfo
+from desktop.engine.gallery.people import Gallery
 gallery = Gallery(Database(Path({path!r}), key={key!r}), ModelInfo({name!r}, {mid!r}))
 probe = np.load({probe!r})
 while True:  # like the HTTP service: keeps the file open, searches, follows changes

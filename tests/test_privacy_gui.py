@@ -6,11 +6,11 @@ import pytest
 from PyQt5.QtWidgets import QApplication, QLabel
 from test_gui import WAIT, dialog, slideshow
 
-from desktop.engine import consent
-from desktop.engine.recognizer import FaceEngine
-from desktop.gui.consent_dialog import ConsentDialog
+from desktop.engine.facade.face_engine import FaceEngine
+from desktop.engine.storage import consent
 from desktop.gui.main_window import MainWindow
-from desktop.gui.register_dialog import RegisterDialog
+from desktop.gui.people.consent_dialog import ConsentDialog
+from desktop.gui.people.register_dialog import RegisterDialog
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ def test_registration_and_photo_enrollment_ask_for_consent(window_engine, settin
         assert record.recorded_via == "window" and record.text == settings.consent_text
 
         rose = [str(p) for p in sorted((faces_dir / "people" / "Rose_Leslie").iterdir())[:2]]
-        from desktop.gui.consent_dialog import ask_consent
+        from desktop.gui.people.consent_dialog import ask_consent
         ask_consent(window, window_engine, "Rose",
                     lambda given: window.enroll.enroll_files("Rose", rose, given))
         _consent(qtbot)
@@ -77,9 +77,9 @@ def test_encrypted_database_asks_for_the_key_at_start_up(tmp_path, qtbot):
     from PyQt5.QtCore import QTimer
     from PyQt5.QtWidgets import QInputDialog, QLineEdit
 
-    from desktop.engine.database import Database
+    from desktop.engine.settings.file import load_settings
+    from desktop.engine.storage.sqlite import Database
     from desktop.gui.app import ask_key
-    from desktop.settings_file import load_settings
     settings = load_settings(tmp_path / "db")
     Database(settings.db_path, key="typed key").close()
     asked = []

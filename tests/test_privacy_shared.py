@@ -8,13 +8,14 @@ import numpy as np
 import psycopg
 import pytest
 
-from desktop.engine import audit, consent, retention
-from desktop.engine.database import Database
-from desktop.engine.db_copy import checksums, copy_store
-from desktop.engine.embedding import ModelInfo
-from desktop.engine.errors import DatabaseError
-from desktop.engine.gallery import Gallery
-from desktop.engine.pg_database import PgDatabase
+from desktop.engine.core.errors import DatabaseError
+from desktop.engine.faces.embedders.inception import ModelInfo
+from desktop.engine.gallery.people import Gallery
+from desktop.engine.privacy import retention
+from desktop.engine.storage import audit, consent
+from desktop.engine.storage.copy import checksums, copy_store
+from desktop.engine.storage.postgres import PgDatabase
+from desktop.engine.storage.sqlite import Database
 
 MODEL = ModelInfo("casia-webface", "test-model")
 CROP = np.zeros((160, 160, 3), np.uint8)

@@ -14,12 +14,13 @@ import numpy as np
 import pytest
 from conftest import ROOT, kill_mid_write
 
-from desktop.engine import audit, crypto_db
-from desktop.engine.crypto_db import DatabaseKeyError, read_key_file
-from desktop.engine.database import Database
-from desktop.engine.embedding import EMBEDDING_DIM, ModelInfo
-from desktop.engine.errors import KioskError
-from desktop.engine.gallery import Gallery
+from desktop.engine.core.errors import KioskError
+from desktop.engine.faces.embedders.inception import EMBEDDING_DIM, ModelInfo
+from desktop.engine.gallery.people import Gallery
+from desktop.engine.storage import audit
+from desktop.engine.storage import sqlcipher as crypto_db
+from desktop.engine.storage.sqlcipher import DatabaseKeyError, read_key_file
+from desktop.engine.storage.sqlite import Database
 
 MODEL = ModelInfo("test-model", "test-model-id")
 NAMES = ["Wilhelmina Quarrington", "Bartholomew Oyelaran", "Ingrid Vasquez-Holt"]
@@ -27,7 +28,7 @@ NAMES = ["Wilhelmina Quarrington", "Bartholomew Oyelaran", "Ingrid Vasquez-Holt"
 
 def _fill(path: Path, key: str | None, people: int = 3, samples: int = 2) -> Gallery:
     """A gallery with people, samples (vector + fake JPEG crop) and check-ins."""
-    from desktop.engine.attendance import Attendance
+    from desktop.engine.attendance.checkins import Attendance
     rng = np.random.default_rng(7)
     gallery = Gallery(Database(path, key=key), MODEL)
     attendance = Attendance(gallery.db)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import person_photos
 
-from desktop.engine.errors import DuplicateFaceError, FaceCountError, UnknownPersonError
+from desktop.engine.core.errors import DuplicateFaceError, FaceCountError, UnknownPersonError
 
 ENROLLED = ("Kit_Harington", "Tom_Cruise", "Roger_Federer", "Lucy_Liu")
 ENROLL_PHOTOS = {"Kit_Harington": 2, "Tom_Cruise": 3, "Roger_Federer": 3, "Lucy_Liu": 3}
@@ -96,13 +96,13 @@ def test_verify_same_and_different(engine, load):
 
 
 def test_search_ranks_the_right_person_first_and_plots(gallery_engine, load, tmp_path):
-    from desktop.engine.plotting import save_search_plot
+    from desktop.engine.facade.plotting import save_search_plot
     query, hits = gallery_engine.search(photos(load, "Lucy_Liu", 3, 4)[0][1], k=3)
     assert [h.name for h in hits][0] == "Lucy_Liu"
     assert len(hits) == 3 and hits[0].similarity >= hits[1].similarity >= hits[2].similarity
     out = tmp_path / "search.jpg"
     save_search_plot(out, query, hits, gallery_engine.threshold)
-    from desktop.engine.images import load_image
+    from desktop.engine.core.images import load_image
     assert load_image(out).shape[1] > 160 * 4  # query + three matches side by side
 
 
@@ -148,7 +148,7 @@ def test_rename_keeps_samples(gallery_engine):
 
 def test_gallery_survives_restart_and_rebuilds_a_lost_index(gallery_engine, settings, models,
                                                              load):
-    from desktop.engine.recognizer import FaceEngine
+    from desktop.engine.facade.face_engine import FaceEngine
     gallery_engine.close()
     for index_file in settings.db_dir.glob("index-*.faiss"):
         index_file.unlink()

@@ -19,7 +19,7 @@ import httpx
 import pytest
 import uvicorn
 
-from desktop.engine.errors import KioskError
+from desktop.engine.core.errors import KioskError
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -69,15 +69,15 @@ def assert_error(response: httpx.Response, status: int, *words: str) -> str:
 # ----------------------------------------------------------------------------- fixtures
 @pytest.fixture(scope="module")
 def module_settings(tmp_path_factory, weights_path):
-    from desktop.settings_file import load_settings
+    from desktop.engine.settings.file import load_settings
     return load_settings(tmp_path_factory.mktemp("server") / "db", weights=str(weights_path))
 
 
 @pytest.fixture(scope="module")
 def server_engine(module_settings, models, faces_dir):
     """A gallery with Kit Harington (2 photos) and Rose Leslie (1 photo) enrolled."""
-    from desktop.engine.images import load_image
-    from desktop.engine.recognizer import FaceEngine
+    from desktop.engine.core.images import load_image
+    from desktop.engine.facade.face_engine import FaceEngine
     engine = FaceEngine(module_settings, models)
     for name, count in (("Kit_Harington", 2), ("Rose_Leslie", 1)):
         engine.enroll(name, [(str(p), load_image(p))
@@ -285,7 +285,7 @@ def test_enroll_refuses_photos_without_one_subject_and_empty_names(client, faces
 def test_window_and_service_share_the_database(client, module_settings, models, faces_dir,
                                                load):
     """Another FaceEngine on the same file stands in for the window's process."""
-    from desktop.engine.recognizer import FaceEngine
+    from desktop.engine.facade.face_engine import FaceEngine
     ben = people_photos(faces_dir, "Ben_Affleck")
     window = FaceEngine(module_settings, models)
     try:
@@ -299,7 +299,7 @@ def test_window_and_service_share_the_database(client, module_settings, models, 
 
 # ----------------------------------------------------------------------------- attendance
 def test_attendance_queries(client, server_engine):
-    from desktop.engine.attendance import day_of
+    from desktop.engine.attendance.checkins import day_of
     today = day_of(time.time())
     server_engine.attendance.record_sighting("Rose_Leslie", 0.8)
     server_engine.attendance.record_visitor()

@@ -30,9 +30,9 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, models, weights_path, faces_dir) -> Iterator[tuple[str, Path]]:
     """(base URL, database folder) of a served gallery with Kit Harington enrolled."""
-    from desktop.engine.images import load_image
-    from desktop.engine.recognizer import FaceEngine
-    from desktop.settings_file import load_settings
+    from desktop.engine.core.images import load_image
+    from desktop.engine.facade.face_engine import FaceEngine
+    from desktop.engine.settings.file import load_settings
     db = tmp_path_factory.mktemp("served") / "db"
     engine = FaceEngine(load_settings(db, weights=str(weights_path)), models)
     engine.enroll("Kit_Harington", [(str(p), load_image(p))
@@ -144,8 +144,8 @@ def test_burst_of_100_requests_while_health_stays_fast(service, faces_dir, model
     enrolled = {a.json()["person"]["name"] for a in answers if a.status_code == 201}
     listed = {p["name"] for p in httpx.get(f"{url}/people", timeout=60).json()["people"]}
     assert listed == {"Kit_Harington"} | enrolled
-    from desktop.engine.recognizer import FaceEngine
-    from desktop.settings_file import load_settings
+    from desktop.engine.facade.face_engine import FaceEngine
+    from desktop.engine.settings.file import load_settings
     engine = FaceEngine(load_settings(db, weights=str(models.embedder.info.name)), models)
     try:
         assert engine.db.query("PRAGMA integrity_check")[0][0] == "ok"

@@ -12,7 +12,7 @@ import numpy as np
 from conftest import ROOT, person_photos
 from test_shared_store import KIOSK
 
-from desktop.engine.recognizer import FaceEngine
+from desktop.engine.facade.face_engine import FaceEngine
 
 
 def test_enrolled_at_one_kiosk_recognised_at_another(settings, models, load, pg_url, tmp_path):

@@ -10,7 +10,7 @@ from conftest import person_photos
 from gui_helpers import WAIT, Seen, dialog
 from PyQt5.QtWidgets import QMessageBox
 
-from desktop.engine.recognizer import FaceEngine
+from desktop.engine.facade.face_engine import FaceEngine
 from desktop.gui.main_window import MainWindow
 
 

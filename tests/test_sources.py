@@ -11,15 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-from desktop.engine.errors import SourceError
-from desktop.engine.feed import Backoff, Feed, LatestFrame, SourceState
-from desktop.engine.sources import (
-    FolderSource,
-    StreamSource,
-    VideoFileSource,
-    open_source,
-    source_kind,
-)
+from desktop.engine.core.errors import SourceError
+from desktop.engine.video.feed import Backoff, Feed, LatestFrame, SourceState
+from desktop.engine.video.sources import FolderSource, StreamSource, VideoFileSource, open_source, source_kind
 
 COLOURS_BGR = [(255, 0, 0), (0, 255, 0), (0, 0, 255)]
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import kill_mid_write, person_photos
 
-from desktop.engine.errors import DatabaseError, ModelMismatchError
-from desktop.engine.recognizer import FaceEngine
+from desktop.engine.core.errors import DatabaseError, ModelMismatchError
+from desktop.engine.facade.face_engine import FaceEngine
 
 
 def _enroll_two(engine, load):
@@ -28,9 +28,9 @@ def _gallery_script(engine, settings, models, load, tmp_path, body: str) -> str:
     return textwrap.dedent(f"""
         import numpy as np
         from pathlib import Path
-        from desktop.engine.database import Database
-        from desktop.engine.embedding import ModelInfo
-        from desktop.engine.gallery import Gallery
+        from desktop.engine.storage.sqlite import Database
+        from desktop.engine.faces.embedders.inception import ModelInfo
+        from desktop.engine.gallery.people import Gallery
         crop = np.load({str(tmp_path / 'crop.npy')!r})
         vector = np.load({str(tmp_path / 'vector.npy')!r})
         gallery = Gallery(Database(Path({str(settings.db_path)!r})),

@@ -19,9 +19,9 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from ..engine.attendance import DayRow
-from ..engine.errors import KioskError, StoreOfflineError
-from ..engine.recognizer import FaceEngine
+from desktop.engine.attendance.checkins import DayRow
+from desktop.engine.core.errors import KioskError, StoreOfflineError
+from desktop.engine.facade.face_engine import FaceEngine
 
 log = logging.getLogger(__name__)
 

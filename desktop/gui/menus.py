@@ -8,10 +8,10 @@ from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import QAction, QToolBar
 
-from .dialogs import inform
+from desktop.gui.dialogs import inform
 
 if TYPE_CHECKING:
-    from .main_window import MainWindow
+    from desktop.gui.main_window import MainWindow
 
 SHORTCUTS = ("Ctrl+R   Register the person in front of the camera\n"
              "Del      Delete the selected person\n"

@@ -20,9 +20,9 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from ..config import Settings
-from ..engine.model_figures import MODEL_FIGURES
-from ..settings_file import CHOICES
+from desktop.engine.decisions.figures import MODEL_FIGURES
+from desktop.engine.settings.config import Settings
+from desktop.engine.settings.file import CHOICES
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
 LIVENESS_MODES = {

@@ -20,21 +20,21 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.security import HTTPBearer
 
-from ..config import Settings
-from ..engine import audit
-from ..engine.attendance import DayRow, day_of, parse_day
-from ..engine.consent import Consent
-from ..engine.gallery import Person
-from ..engine.liveness import check_mode
-from ..engine.usecases import day_range
-from . import errors
-from .guard import BrowserGuard
-from .inference import InferenceQueue
-from .security import AuthLimiter, client_address, configured_token, is_loopback
-from .uploads import MB, GuardedRoute, Policy, photos, read_photo
+from desktop.engine.attendance.checkins import DayRow, day_of, parse_day
+from desktop.engine.decisions.liveness import check_mode
+from desktop.engine.facade.usecases import day_range
+from desktop.engine.gallery.people import Person
+from desktop.engine.settings.config import Settings
+from desktop.engine.storage import audit
+from desktop.engine.storage.consent import Consent
+from desktop.server import errors
+from desktop.server.guard import BrowserGuard
+from desktop.server.inference import InferenceQueue
+from desktop.server.security import AuthLimiter, client_address, configured_token, is_loopback
+from desktop.server.uploads import MB, GuardedRoute, Policy, photos, read_photo
 
 if TYPE_CHECKING:
-    from ..engine.recognizer import FaceEngine
+    from desktop.engine.facade.face_engine import FaceEngine
 
 log = logging.getLogger("desktop.server")
 

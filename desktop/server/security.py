@@ -13,8 +13,8 @@ from collections.abc import Callable
 
 from fastapi import HTTPException, Request
 
-from ..config import Settings
-from ..engine.errors import KioskError
+from desktop.engine.core.errors import KioskError
+from desktop.engine.settings.config import Settings
 
 log = logging.getLogger("desktop.server")
 
