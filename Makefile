@@ -35,6 +35,7 @@ test-fast: lint
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) main.py bench $(ARGS)

@@ -157,8 +157,9 @@ def cmd_reembed(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
     from desktop.engine.attendance.checkins import day_of
+    from desktop.engine.attendance.opening import open_attendance
     from desktop.engine.facade.usecases import day_range
-    from desktop.engine.storage.store import open_attendance, open_store
+    from desktop.engine.storage.store import open_store
     attendance = open_attendance(open_store(settings), settings)
     if args.action == "today":
         today = day_of(time.time())

@@ -81,7 +81,7 @@ def cmd_person_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _new_key(args: argparse.Namespace) -> str:
-    from desktop.engine.storage.sqlcipher import read_key_file
+    from desktop.engine.settings.file import read_key_file
     if args.new_key_file:
         return read_key_file(Path(args.new_key_file))
     key = os.environ.get("FACE_KIOSK_NEW_KEY", "")

@@ -12,9 +12,8 @@ from pathlib import Path
 import numpy as np
 
 from desktop.engine.attendance.checkins import Attendance
+from desktop.engine.core.types import EMBEDDING_DIM, Detection, ModelInfo
 from desktop.engine.decisions.matching import Match, decide
-from desktop.engine.faces.detection import Detection
-from desktop.engine.faces.embedders.inception import EMBEDDING_DIM, ModelInfo
 from desktop.engine.faces.results import Face
 from desktop.engine.gallery.people import Gallery
 from desktop.engine.settings.config import Settings

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
+from desktop.engine.core.types import Detection
 from desktop.engine.decisions.challenge import (
     LEFT,
     RIGHT,
@@ -18,7 +19,6 @@ from desktop.engine.decisions.challenge import (
     parallax,
     yaw_offset,
 )
-from desktop.engine.faces.detection import Detection
 from desktop.engine.settings.config import DEFAULTS
 
 LFW = ROOT.parent / "shared" / "lfw" / "images"

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from desktop.engine.core.types import ModelInfo
 from desktop.engine.decisions.checks import duplicate_vote, outlier_flags
 from desktop.engine.decisions.openset import GalleryScorer, score_open_set, threshold_for_fpir, wilson
 from desktop.engine.decisions.templates import mean_template
 from desktop.engine.evaluation.lfwpairs import ten_fold
-from desktop.engine.faces.embedders.inception import ModelInfo
 from desktop.engine.faces.quality import quality_problem
 from desktop.engine.gallery.people import Gallery
 from desktop.engine.settings.config import Settings

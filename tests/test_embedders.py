@@ -213,7 +213,7 @@ def test_stored_crop_serves_every_model(models, dlib_models, onnx_embedder, dete
     """Phase B's model-neutral stored crop (JPEG as in the database): each model's input
     made from it embeds like the input made from the photo itself."""
     from desktop.engine.core.images import decode_jpeg, encode_jpeg
-    from desktop.engine.faces.embedders.stored import STORED_BOX_SIDE, STORED_CONTEXT, stored_crop
+    from desktop.engine.core.stored_crop import STORED_BOX_SIDE, STORED_CONTEXT, stored_crop
     stored = [stored_crop(rgb, det) for _, rgb, det in detections]
     for s in stored:
         assert max(s.image.shape[:2]) <= STORED_CONTEXT * STORED_BOX_SIDE + 2

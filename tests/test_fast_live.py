@@ -10,8 +10,9 @@ import pytest
 from synthetic import SyntheticEngine, face
 from test_sources import write_video
 
+from desktop.engine.core.geometry import iou
 from desktop.engine.live.pipeline import LivePipeline, PipelineListener
-from desktop.engine.live.tracker import UNKNOWN, LiveRecognizer, iou
+from desktop.engine.live.tracker import UNKNOWN, LiveRecognizer
 from desktop.engine.video.feed import Frame
 
 
@@ -169,8 +170,8 @@ def test_the_gate_decides_which_frames_are_recognised(synthetic, tmp_path):
 
 
 def test_reconfigure_checks_everything_first_then_applies_what_changed(synthetic, tmp_path):
+    from desktop.engine.core.errors import SettingsError
     from desktop.engine.live.apply_settings import reconfigure
-    from desktop.engine.settings.file import SettingsError
     with pytest.raises(SettingsError, match="confirm_frames"):
         reconfigure(synthetic, {"cooldown_minutes": 3, "confirm_frames": 0})
     assert synthetic.settings.cooldown_minutes == 10.0  # nothing applied

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from synthetic import face, identity
 
-from desktop.engine.core.errors import FaceCountError
+from desktop.engine.core.errors import FaceCountError, SettingsError
 from desktop.engine.decisions.matching import decide
 from desktop.engine.evaluation.accuracy import threshold_for_fpir
 from desktop.engine.faces.subject import subject_face
 from desktop.engine.gallery.faiss_index import build_index, is_exact
 from desktop.engine.live.apply_settings import validate
 from desktop.engine.settings.config import DEFAULTS
-from desktop.engine.settings.file import SettingsError, coerce, load_settings
+from desktop.engine.settings.file import coerce, load_settings
 from desktop.gui.people.sample_collector import NO_FACE, SEVERAL, subject
 
 
@@ -104,8 +104,8 @@ def test_saving_changes_keeps_one_off_overrides_out_of_the_file(tmp_path):
 
 
 def test_a_decision_is_decisive_only_far_from_the_threshold_on_the_models_own_scale():
+    from desktop.engine.core.types import ModelInfo
     from desktop.engine.decisions.matching import Match, decisive
-    from desktop.engine.faces.embedders.inception import ModelInfo
     casia, dlib = "20180408-102900-casia-webface-features", "dlib_face_recognition_resnet_model_v1"
     assert decisive(Match("Ada", "Ada", 0.76, 0.1), casia, 0.65)  # FPIR 0.1% level
     assert not decisive(Match("Ada", "Ada", 0.70, 0.1), casia, 0.65)

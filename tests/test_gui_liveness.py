@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 from gui_helpers import WAIT, Seen, slideshow
 
+from desktop.engine.core.errors import SettingsError
 from desktop.engine.core.names import NOT_LIVE
-from desktop.engine.settings.file import SettingsError, coerce
+from desktop.engine.settings.file import coerce
 from desktop.gui.video.video_view import FAKE
 
 ATTACKS = ("minivision_image_F1.jpg", "minivision_image_F2.jpg")

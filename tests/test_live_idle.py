@@ -94,10 +94,10 @@ def test_an_empty_hallway_idles_and_a_face_wakes_the_pipeline(engine, faces_dir,
 
 def test_yunet_regions_find_mtcnns_faces_and_a_missing_file_falls_back(engine, load,
                                                                         monkeypatch):
+    from desktop.engine.core.geometry import iou
     from desktop.engine.facade.face_engine import FaceEngine
-    from desktop.engine.faces.detection import build_detector
+    from desktop.engine.faces.networks import build_detector
     from desktop.engine.faces.yunet import YuNetDetector, yunet_path
-    from desktop.engine.live.tracker import iou
     if not yunet_path().is_file():
         import pytest
         pytest.skip(f"no YuNet model at {yunet_path()}")

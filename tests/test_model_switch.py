@@ -164,9 +164,8 @@ def _switch_round_trip(db) -> None:
     threshold, the active one feeds the index, and every write bumps the generation."""
     import numpy as np
 
-    from desktop.engine.faces.detection import Detection
-    from desktop.engine.faces.embedders.inception import ModelInfo
-    from desktop.engine.faces.embedders.stored import StoredCrop
+    from desktop.engine.core.stored_crop import StoredCrop
+    from desktop.engine.core.types import Detection, ModelInfo
     from desktop.engine.gallery.people import Gallery
     from desktop.engine.storage import embeddings as modelstore
     a, b = ModelInfo("model-a", "a:1", 512, 0.6), ModelInfo("model-b", "b:1", 128, 0.9)

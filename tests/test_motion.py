@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from desktop.engine.core.errors import SettingsError
 from desktop.engine.live.pipeline import EveryFrame, gate_from_settings
-from desktop.engine.settings.file import SettingsError, coerce, load_settings
+from desktop.engine.settings.file import coerce, load_settings
 from desktop.engine.video.feed import Frame
 from desktop.engine.video.motion import MotionGate, changed_share, thumbnail
 

@@ -9,7 +9,7 @@ import pytest
 
 from desktop.engine.core.errors import KioskError, UnknownPersonError
 from desktop.engine.core.names import UNKNOWN, name_key, normalize_name
-from desktop.engine.faces.embedders.inception import EMBEDDING_DIM, ModelInfo
+from desktop.engine.core.types import EMBEDDING_DIM, ModelInfo
 from desktop.engine.gallery.people import Gallery
 
 # the engine's SQLite build (SQLCipher's): two SQLite libraries in one process do not see

@@ -158,7 +158,7 @@ import sys, time
 import numpy as np
 from pathlib import Path
 from desktop.engine.storage.sqlite import Database
-from desktop.engine.faces.embedders.inception import ModelInfo
+from desktop.engine.core.types import ModelInfo
 from desktop.engine.gallery.people import Gallery
 gallery = Gallery(Database(Path({path!r}), key={key!r}), ModelInfo({name!r}, {mid!r}))
 probe = np.load({probe!r})

@@ -9,7 +9,7 @@ import psycopg
 import pytest
 
 from desktop.engine.core.errors import DatabaseError
-from desktop.engine.faces.embedders.inception import ModelInfo
+from desktop.engine.core.types import ModelInfo
 from desktop.engine.gallery.people import Gallery
 from desktop.engine.privacy import retention
 from desktop.engine.storage import audit, consent

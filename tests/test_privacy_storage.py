@@ -15,11 +15,12 @@ import pytest
 from conftest import ROOT, kill_mid_write
 
 from desktop.engine.core.errors import KioskError
-from desktop.engine.faces.embedders.inception import EMBEDDING_DIM, ModelInfo
+from desktop.engine.core.types import EMBEDDING_DIM, ModelInfo
 from desktop.engine.gallery.people import Gallery
+from desktop.engine.settings.file import read_key_file
 from desktop.engine.storage import audit
 from desktop.engine.storage import sqlcipher as crypto_db
-from desktop.engine.storage.sqlcipher import DatabaseKeyError, read_key_file
+from desktop.engine.storage.sqlcipher import DatabaseKeyError
 from desktop.engine.storage.sqlite import Database
 
 MODEL = ModelInfo("test-model", "test-model-id")
@@ -142,7 +143,7 @@ def test_migration_refuses_while_another_program_has_the_database_open(tmp_path)
 MIGRATE_FOREVER = """
 import sys, threading, time
 from pathlib import Path
-from desktop.engine import crypto_db
+from desktop.engine.storage import sqlcipher as crypto_db
 path = Path({path!r})
 def tick():
     n = 0

@@ -12,15 +12,16 @@ import psycopg
 import pytest
 from conftest import ROOT
 
+from desktop.engine.attendance.opening import open_attendance
 from desktop.engine.core.errors import DatabaseError, KioskError
-from desktop.engine.faces.embedders.inception import ModelInfo
+from desktop.engine.core.types import ModelInfo
 from desktop.engine.gallery.people import Gallery
 from desktop.engine.settings.config import Settings
 from desktop.engine.storage.copy import checksums, copy_store
 from desktop.engine.storage.pg_schema import SCHEMA_VERSION, migrate, to_postgres
 from desktop.engine.storage.postgres import PgDatabase, StoreOfflineError
 from desktop.engine.storage.sqlite import Database
-from desktop.engine.storage.store import open_attendance, store_online
+from desktop.engine.storage.store import store_online
 
 MODEL = ModelInfo("casia-webface", "test-model")
 CROP = np.zeros((160, 160, 3), np.uint8)
@@ -117,7 +118,7 @@ KIOSK = textwrap.dedent("""
     import sys, time, numpy as np
     from pathlib import Path
     from desktop.engine.storage.postgres import PgDatabase
-    from desktop.engine.faces.embedders.inception import ModelInfo
+    from desktop.engine.core.types import ModelInfo
     from desktop.engine.gallery.people import Gallery
     url, home, query = sys.argv[1], sys.argv[2], np.load(sys.argv[3])
     threshold = float(sys.argv[4]) if len(sys.argv) > 4 else 0.9
@@ -164,7 +165,7 @@ SIGHTER = textwrap.dedent("""
     from pathlib import Path
     from desktop.engine.settings.config import Settings
     from desktop.engine.storage.postgres import PgDatabase
-    from desktop.engine.storage.store import open_attendance
+    from desktop.engine.attendance.opening import open_attendance
     url, home, name, at = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
     db = PgDatabase(url, Path(home))
     attendance = open_attendance(db, Settings(db_dir=Path(home), kiosk_name=Path(home).name))

@@ -29,7 +29,7 @@ def _gallery_script(engine, settings, models, load, tmp_path, body: str) -> str:
         import numpy as np
         from pathlib import Path
         from desktop.engine.storage.sqlite import Database
-        from desktop.engine.faces.embedders.inception import ModelInfo
+        from desktop.engine.core.types import ModelInfo
         from desktop.engine.gallery.people import Gallery
         crop = np.load({str(tmp_path / 'crop.npy')!r})
         vector = np.load({str(tmp_path / 'vector.npy')!r})

@@ -21,8 +21,8 @@ import numpy as np
 from desktop.bench.data import split_people
 from desktop.bench.util import cpu_snapshot, median, others_share
 from desktop.engine.core.images import load_image
+from desktop.engine.core.types import EMBEDDING_DIM
 from desktop.engine.facade.face_engine import FaceEngine
-from desktop.engine.faces.embedders.inception import EMBEDDING_DIM
 from desktop.engine.faces.networks import Models
 from desktop.engine.gallery.people import Gallery
 from desktop.engine.settings.file import load_settings

@@ -19,12 +19,12 @@ from pathlib import Path
 
 import numpy as np
 
-from desktop.engine.faces.embedders.inception import ModelInfo
+from desktop.engine.attendance.opening import open_attendance
+from desktop.engine.core.types import ModelInfo
 from desktop.engine.gallery.people import Gallery
 from desktop.engine.settings.config import Settings
 from desktop.engine.storage.postgres import PgDatabase
 from desktop.engine.storage.sqlite import Database
-from desktop.engine.storage.store import open_attendance
 
 MODEL = ModelInfo("casia-webface", "bench-model")
 CROP = np.zeros((160, 160, 3), np.uint8)
@@ -35,7 +35,7 @@ import sys, time, numpy as np
 from pathlib import Path
 from desktop.engine.storage.postgres import PgDatabase
 from desktop.engine.gallery.people import Gallery
-from desktop.engine.faces.embedders.inception import ModelInfo
+from desktop.engine.core.types import ModelInfo
 db = PgDatabase(sys.argv[1], Path(sys.argv[2]))
 gallery = Gallery(db, ModelInfo("casia-webface", "bench-model"))
 print("ready", flush=True)

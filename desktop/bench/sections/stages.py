@@ -7,10 +7,10 @@ import numpy as np
 
 from desktop.bench.table import Column, Table
 from desktop.bench.util import in_thread, inference_threads, median_ms
+from desktop.engine.core.geometry import iou
 from desktop.engine.core.images import decode_jpeg, encode_jpeg, load_image
 from desktop.engine.facade.face_engine import FaceEngine
 from desktop.engine.faces.crops import crop_face
-from desktop.engine.live.tracker import iou
 
 log = logging.getLogger(__name__)
 

@@ -30,8 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     from desktop.bench import data
     from desktop.bench.options import faces_root
     from desktop.bench.util import busy_process, median_ms
-    from desktop.engine.faces.detection import build_detector
     from desktop.engine.faces.embedders import load_embedder
+    from desktop.engine.faces.networks import build_detector
     from desktop.engine.settings.file import load_settings
     settings = load_settings(os.environ.get("TMPDIR", "/tmp"), weights=args.weights,
                              torch_threads=args.threads, onnx_spinning=args.spinning,

@@ -49,3 +49,7 @@ class StoreOfflineError(DatabaseError):
 
 class SourceError(KioskError):
     """A camera, video file, folder or stream that cannot be opened."""
+
+
+class SettingsError(KioskError, ValueError):
+    """A setting with a value it cannot take; the message names both."""

@@ -10,16 +10,21 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from typing import Protocol
 
-from desktop.engine.settings.config import Settings
-from desktop.engine.settings.file import SettingsError
+from desktop.engine.core.errors import SettingsError
 
 log = logging.getLogger(__name__)
 
 POLICIES = ("passive", "active", "default")
 
 
-def apply_wait_policy(settings: Settings) -> str:
+class _Settings(Protocol):
+    """The part of ``Settings`` this module reads (core sits below the settings layer)."""
+    omp_wait_policy: str
+
+
+def apply_wait_policy(settings: _Settings) -> str:
     """Put the configured OpenMP wait policy into the environment before torch loads;
     returns the policy in force. A user's own $OMP_WAIT_POLICY is left alone."""
     policy = settings.omp_wait_policy.strip().lower()

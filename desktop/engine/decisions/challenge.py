@@ -27,7 +27,7 @@ from enum import Enum
 import cv2
 import numpy as np
 
-from desktop.engine.faces.detection import Detection
+from desktop.engine.core.types import Detection
 from desktop.engine.settings.config import DEFAULTS
 
 LEFT, RIGHT = "left", "right"

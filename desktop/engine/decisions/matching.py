@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from desktop.engine.faces.embedders.inception import ModelInfo
+    from desktop.engine.core.types import ModelInfo
 
 
 @dataclass(frozen=True)

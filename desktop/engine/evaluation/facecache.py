@@ -23,8 +23,8 @@ import numpy as np
 
 from desktop.engine.core.errors import KioskError
 from desktop.engine.core.images import load_image
+from desktop.engine.core.types import Detection
 from desktop.engine.faces.crops import sharpness
-from desktop.engine.faces.detection import Detection
 from desktop.engine.settings.config import Settings
 
 log = logging.getLogger(__name__)

@@ -4,25 +4,44 @@ already belong to someone else, and is one of the photos probably of somebody el
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 
 from desktop.engine.core.errors import DuplicateFaceError
 from desktop.engine.core.names import normalize_name
+from desktop.engine.core.stored_crop import StoredCrop
 from desktop.engine.decisions.checks import duplicate_vote, outlier_flags
-from desktop.engine.faces.embedders.stored import StoredCrop
 from desktop.engine.faces.results import EnrollReport
+from desktop.engine.gallery.people import Gallery
 from desktop.engine.privacy import hooks as privacy
+from desktop.engine.settings.config import Settings
 from desktop.engine.storage.consent import Consent
-
-if TYPE_CHECKING:
-    from desktop.engine.facade.face_engine import FaceEngine
 
 log = logging.getLogger(__name__)
 
 
-def add_crops(engine: FaceEngine, name: str, crops: list[np.ndarray], sources: list[str], *,
+class Enroller(Protocol):
+    """What enrolling needs of the engine; ``FaceEngine`` provides it (a protocol, so this
+    helper does not import the facade that calls it)."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def gallery(self) -> Gallery: ...
+    @property
+    def frontend(self) -> str: ...
+    @property
+    def db(self) -> Any: ...
+    @property
+    def duplicate_threshold(self) -> float: ...
+    @property
+    def outlier_threshold(self) -> float: ...
+    def embed(self, crops: list[np.ndarray]) -> np.ndarray: ...
+    def rank(self, vectors: np.ndarray, k: int = 2) -> list[list[tuple[str, float]]]: ...
+
+
+def add_crops(engine: Enroller, name: str, crops: list[np.ndarray], sources: list[str], *,
               force: bool, strict: bool, consent: Consent | None, actor: str | None,
               stored: list[StoredCrop | None] | None) -> EnrollReport:
     """``FaceEngine.add_crops``: embed, check, store, record consent and audit."""
@@ -49,7 +68,7 @@ def add_crops(engine: FaceEngine, name: str, crops: list[np.ndarray], sources: l
     return report
 
 
-def check_duplicate(engine: FaceEngine, name: str, vectors: np.ndarray, *,
+def check_duplicate(engine: Enroller, name: str, vectors: np.ndarray, *,
                     force: bool = False) -> str | None:
     """The warning when most of the faces match one *other* person, or None.
 

@@ -10,26 +10,28 @@ from collections.abc import Callable
 
 import numpy as np
 
+from desktop.engine.attendance.opening import open_attendance, store_status
 from desktop.engine.core.errors import FaceCountError, KioskError, LowQualityError
 from desktop.engine.core.images import decode_jpeg
 from desktop.engine.core.names import normalize_name
+from desktop.engine.core.stored_crop import StoredCrop
+from desktop.engine.core.types import Person
 from desktop.engine.decisions.liveness import LivenessVerdict, judge, uses_passive
 from desktop.engine.decisions.matching import Match, decide, model_defaults, strict_threshold
 from desktop.engine.facade.add_samples import add_crops
 from desktop.engine.faces.crops import sharpness
-from desktop.engine.faces.detection import FaceDetector, build_detector, detector_kind
-from desktop.engine.faces.embedders.stored import StoredCrop
-from desktop.engine.faces.networks import Models
+from desktop.engine.faces.detection import FaceDetector
+from desktop.engine.faces.networks import Models, build_detector, detector_kind
 from desktop.engine.faces.quality import quality_problem
 from desktop.engine.faces.results import EnrollReport, Face, FaceResult, SearchHit, Verification
 from desktop.engine.faces.subject import subject_face
-from desktop.engine.gallery.people import DeleteReport, Gallery, Person
+from desktop.engine.gallery.people import DeleteReport, Gallery
 from desktop.engine.privacy import hooks as privacy
 from desktop.engine.privacy import retention
 from desktop.engine.settings.config import Settings
 from desktop.engine.storage import audit
 from desktop.engine.storage.consent import Consent
-from desktop.engine.storage.store import StoreStatus, open_attendance, open_store, store_status
+from desktop.engine.storage.store import StoreStatus, open_store
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -10,30 +9,10 @@ import torch
 from facenet_pytorch import MTCNN
 
 from desktop.engine.core.errors import KioskError
-from desktop.engine.settings.config import DEFAULTS, Settings
+from desktop.engine.core.types import Detection
+from desktop.engine.settings.config import DEFAULTS
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Detection:
-    box: tuple[float, float, float, float]
-    """x1, y1, x2, y2 in pixels of the image that was passed in."""
-    prob: float
-    landmarks: np.ndarray
-    """5x2: left eye, right eye, nose, mouth left, mouth right."""
-
-    @property
-    def width(self) -> float:
-        return self.box[2] - self.box[0]
-
-    @property
-    def height(self) -> float:
-        return self.box[3] - self.box[1]
-
-    @property
-    def area(self) -> float:
-        return max(self.width, 0.0) * max(self.height, 0.0)
 
 
 def pick_device(device: str = DEFAULTS.device) -> torch.device:
@@ -156,22 +135,3 @@ def detection_scale(height: int, width: int, max_side: int, min_face_size: int) 
     if not fits_pyramid(round(short * scale), min_face_size):
         return None
     return scale
-
-
-def detector_kind(settings: Settings, live: bool = False) -> str:
-    """'mtcnn' or 'yunet': the detector for photos, or with ``live`` for the live loop."""
-    if live and settings.live_detector != "same":
-        return settings.live_detector
-    return settings.detector
-
-
-def build_detector(settings: Settings, live: bool = False) -> FaceDetector:
-    """The detector the settings describe (for the live loop with ``live``): the one place
-    a detector is configured. A YuNet detector answers exactly as a FaceDetector does."""
-    mtcnn = FaceDetector(min_face_size=settings.min_face_size,
-                         thresholds=settings.det_thresholds, min_prob=settings.min_det_prob,
-                         max_side=settings.detect_max_side, device=settings.device)
-    if detector_kind(settings, live) == "yunet":
-        from desktop.engine.faces.yunet import YuNetDetector
-        return YuNetDetector(mtcnn)  # type: ignore[return-value]
-    return mtcnn

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import numpy as np
 
 from desktop.engine.decisions.liveness import check_mode
-from desktop.engine.faces.detection import FaceDetector, build_detector
+from desktop.engine.faces.detection import FaceDetector
 from desktop.engine.faces.embedders import Embedder, load_embedder
 from desktop.engine.settings.config import Settings
 
@@ -69,3 +69,22 @@ class Models:
         """Queue ``func`` for the inference thread without waiting (the HTTP service awaits
         the future, and cancels it if its client leaves before it starts)."""
         return self._thread.submit(func, *args)
+
+
+def detector_kind(settings: Settings, live: bool = False) -> str:
+    """'mtcnn' or 'yunet': the detector for photos, or with ``live`` for the live loop."""
+    if live and settings.live_detector != "same":
+        return settings.live_detector
+    return settings.detector
+
+
+def build_detector(settings: Settings, live: bool = False) -> FaceDetector:
+    """The detector the settings describe (for the live loop with ``live``): the one place
+    a detector is configured. A YuNet detector answers exactly as a FaceDetector does."""
+    mtcnn = FaceDetector(min_face_size=settings.min_face_size,
+                         thresholds=settings.det_thresholds, min_prob=settings.min_det_prob,
+                         max_side=settings.detect_max_side, device=settings.device)
+    if detector_kind(settings, live) == "yunet":
+        from desktop.engine.faces.yunet import YuNetDetector
+        return YuNetDetector(mtcnn)  # type: ignore[return-value]
+    return mtcnn

@@ -6,11 +6,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from desktop.engine.core.stored_crop import StoredCrop, stored_crop
+from desktop.engine.core.types import Detection, Person
 from desktop.engine.decisions.liveness import live_json
 from desktop.engine.decisions.matching import Match
-from desktop.engine.faces.detection import Detection
-from desktop.engine.faces.embedders.stored import StoredCrop, stored_crop
-from desktop.engine.gallery.people import Person
 
 
 @dataclass

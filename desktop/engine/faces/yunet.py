@@ -17,8 +17,9 @@ import cv2
 import numpy as np
 
 from desktop.engine.core.errors import KioskError
-from desktop.engine.faces.detection import Detection, FaceDetector, scaled_for_detection
-from desktop.engine.live.tracker import iou
+from desktop.engine.core.geometry import iou
+from desktop.engine.core.types import Detection
+from desktop.engine.faces.detection import FaceDetector, scaled_for_detection
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from desktop.engine.attendance import checkins as attendance
 from desktop.engine.core.errors import KioskError, ModelMismatchError, UnknownPersonError
 from desktop.engine.core.images import encode_jpeg
 from desktop.engine.core.names import name_key, normalize_name
+from desktop.engine.core.stored_crop import StoredCrop
+from desktop.engine.core.types import EMBEDDING_DIM, ModelInfo, Person
 from desktop.engine.decisions.matching import default_threshold
-from desktop.engine.faces.embedders.inception import EMBEDDING_DIM, ModelInfo
-from desktop.engine.faces.embedders.stored import StoredCrop
 from desktop.engine.gallery.derived import GalleryIndex
 from desktop.engine.storage import embeddings as modelstore
 from desktop.engine.storage.store import Store, describe
@@ -26,14 +26,6 @@ from desktop.engine.storage.store import Store, describe
 log = logging.getLogger(__name__)
 
 OLD_DEFAULT_THRESHOLD = "0.55"
-
-
-@dataclass(frozen=True)
-class Person:
-    id: int
-    name: str
-    created_at: float
-    samples: int
 
 
 @dataclass(frozen=True)

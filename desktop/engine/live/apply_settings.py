@@ -6,10 +6,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from desktop.engine.core.errors import SettingsError
 from desktop.engine.facade.face_engine import FaceEngine
-from desktop.engine.faces.detection import build_detector
+from desktop.engine.faces.networks import build_detector
 from desktop.engine.live.pipeline import LivePipeline
-from desktop.engine.settings.file import SettingsError, coerce
+from desktop.engine.settings.file import coerce
 
 log = logging.getLogger(__name__)
 

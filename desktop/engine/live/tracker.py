@@ -20,6 +20,7 @@ import numpy as np
 
 from desktop.engine.attendance.checkins import CheckIn
 from desktop.engine.core.errors import KioskError
+from desktop.engine.core.geometry import iou
 from desktop.engine.core.images import encode_jpeg
 from desktop.engine.core.names import NOT_LIVE, PENDING, UNKNOWN
 from desktop.engine.decisions.liveness import OFF
@@ -79,14 +80,6 @@ class FrameResult:
     embedded: int
     rejected: int = 0
     """Faces judged not live since the kiosk started."""
-
-
-def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 class LiveRecognizer:

@@ -7,7 +7,7 @@ import logging
 
 from desktop.engine.core.errors import KioskError
 from desktop.engine.privacy import retention
-from desktop.engine.settings.file import SETTINGS_FILE
+from desktop.engine.settings.saved import SETTINGS_FILE
 from desktop.engine.storage import audit, consent
 from desktop.engine.storage.consent import Consent, ConsentRequiredError
 

@@ -236,7 +236,7 @@ class Settings:
         is written (a full snapshot, e.g. for a child process). Secrets (the API token,
         the database key) are never written.
         """
-        from desktop.engine.settings.file import save_settings  # settings_file imports Settings
+        from desktop.engine.settings.saved import save_settings
         save_settings(self, changes)
 
 

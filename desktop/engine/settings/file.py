@@ -4,19 +4,19 @@ checked on the way in: the ranges and choices each setting accepts, ``coerce``,
 from __future__ import annotations
 
 import dataclasses
-import json
 import logging
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
-from desktop.engine.core.errors import KioskError
+from desktop.engine.core.errors import KioskError, SettingsError
+from desktop.engine.core.threads import apply_wait_policy
 from desktop.engine.settings.config import DEFAULTS, Settings
+from desktop.engine.settings.saved import SETTINGS_FILE, read_json
 
 log = logging.getLogger(__name__)
 
-SETTINGS_FILE = "settings.json"
-_NOT_SAVED = ("db_dir", "db_url", "extra", "api_token", "db_key")
 _FIELDS = {f.name for f in dataclasses.fields(Settings)} - {"extra"}
 
 LIMITS: dict[str, tuple[float, float]] = {
@@ -51,9 +51,6 @@ CHOICES: dict[str, tuple[str, ...]] = {"liveness": ("off", "passive", "challenge
 """Accepted values of settings that take one of a few words."""
 
 
-class SettingsError(KioskError, ValueError):
-    """A setting with a value it cannot take; the message names both."""
-
 _ENV = {
     "FACE_KIOSK_DB": "db_dir",
     "FACE_KIOSK_MODEL": "model",
@@ -67,21 +64,6 @@ _ENV = {
     "FACE_KIOSK_DETECTOR": "detector",
     "FACE_KIOSK_LIVE_DETECTOR": "live_detector",
 }
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Path):
-        return str(value)
-    if isinstance(value, tuple):
-        return list(value)
-    return value
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    stored = json.loads(path.read_text())
-    if not isinstance(stored, dict):
-        raise ValueError("not a JSON object")
-    return stored
 
 
 _NULLABLE = ("threshold", "duplicate_threshold", "outlier_threshold", "api_token", "db_key",
@@ -162,7 +144,7 @@ def load_settings(db_dir: str | Path | None = None, **overrides: Any) -> Setting
     path = root / SETTINGS_FILE
     if path.is_file():
         try:
-            stored = _read_json(path)
+            stored = read_json(path)
         except (OSError, ValueError) as exc:
             log.warning("Ignoring unreadable %s: %s", path, exc)
             stored = {}
@@ -179,26 +161,23 @@ def load_settings(db_dir: str | Path | None = None, **overrides: Any) -> Setting
     values.update({k: coerce(k, v) for k, v in overrides.items() if v is not None})
     settings = Settings(**values, db_dir=root, db_url=db_url)
     settings.extra = extra
-    if settings.key_file and not overrides.get("db_key"):
-        from desktop.engine.storage.sqlcipher import read_key_file  # a key file beats $FACE_KIOSK_KEY
+    if settings.key_file and not overrides.get("db_key"):  # a key file beats $FACE_KIOSK_KEY
         settings.db_key = read_key_file(Path(settings.key_file))
-    from desktop.engine.core.threads import apply_wait_policy
     apply_wait_policy(settings)  # before any front end imports torch
     return settings
 
 
-def save_settings(settings: Settings, changes: dict[str, Any] | None = None) -> None:
-    """``Settings.save``: merge ``changes`` into settings.json (or write every persistable
-    field), atomically, never the secrets."""
-    path = settings.db_dir / SETTINGS_FILE
-    if changes is None:
-        data = {f.name: _jsonable(getattr(settings, f.name)) for f in dataclasses.fields(settings)
-                if f.name not in _NOT_SAVED}
-        data.update(settings.extra)
-    else:
-        data = _read_json(path) if path.is_file() else {}
-        data.update({k: _jsonable(v) for k, v in changes.items() if k not in _NOT_SAVED})
-    settings.db_dir.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
-    os.replace(tmp, path)
+def read_key_file(path: Path) -> str:
+    """The passphrase in ``path``; refuses a file other users could read."""
+    try:
+        mode = path.stat().st_mode
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise KioskError(f"cannot read key file {path}: {exc.strerror}") from None
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise KioskError(f"key file {path} is readable by other users (mode "
+                         f"{stat.S_IMODE(mode):04o}); run `chmod 600 {path}` and try again")
+    key = text.strip("\r\n")
+    if not key:
+        raise KioskError(f"key file {path} is empty")
+    return key

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from desktop.engine.core.images import decode_jpeg, encode_jpeg
-from desktop.engine.faces.detection import Detection
-from desktop.engine.faces.embedders.inception import ModelInfo
-from desktop.engine.faces.embedders.stored import StoredCrop
+from desktop.engine.core.stored_crop import StoredCrop
+from desktop.engine.core.types import Detection, ModelInfo
 
 
 @dataclass(frozen=True)

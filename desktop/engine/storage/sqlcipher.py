@@ -15,7 +15,6 @@ import hashlib
 import logging
 import math
 import os
-import stat
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -32,22 +31,6 @@ MIGRATING_SUFFIX = ".migrating"
 
 class DatabaseKeyError(DatabaseError):
     """The database needs a key, or the given key does not open it."""
-
-
-def read_key_file(path: Path) -> str:
-    """The passphrase in ``path``; refuses a file other users could read."""
-    try:
-        mode = path.stat().st_mode
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise KioskError(f"cannot read key file {path}: {exc.strerror}") from None
-    if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KioskError(f"key file {path} is readable by other users (mode "
-                         f"{stat.S_IMODE(mode):04o}); run `chmod 600 {path}` and try again")
-    key = text.strip("\r\n")
-    if not key:
-        raise KioskError(f"key file {path} is empty")
-    return key
 
 
 def _quote(key: str) -> str:

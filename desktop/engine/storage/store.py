@@ -1,6 +1,6 @@
 """Which store a kiosk uses: the embedded SQLite file (default) or a shared PostgreSQL
-database. Front ends and the engine call ``open_store`` and ``open_attendance`` and
-never name a backend.
+database. Front ends and the engine call ``open_store`` (and
+``attendance.opening.open_attendance``) and never name a backend.
 """
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 
-from desktop.engine.attendance.checkins import Attendance
 from desktop.engine.settings.config import Settings
 from desktop.engine.storage.sqlite import Database
 
@@ -68,11 +67,6 @@ class StoreStatus:
     label: str
 
 
-def store_status(db: Store, attendance: Attendance) -> StoreStatus:
-    return StoreStatus(is_shared(db), store_online(db), int(getattr(attendance, "queued", 0)),
-                       describe(db))
-
-
 def kiosk_name(settings: Settings) -> str:
     return settings.kiosk_name or socket.gethostname()
 
@@ -85,24 +79,10 @@ def open_store(settings: Settings) -> Store:
     return Database(settings.db_path, key=settings.db_key)  # SQLCipher when a key is set
 
 
-def open_attendance(db: Store, settings: Settings) -> Attendance:
-    """Attendance over ``db``; on a shared store with the local outbox behind it."""
-    options: dict[str, Any] = dict(cooldown_minutes=settings.cooldown_minutes,
-                   retention_days=settings.retention_days,
-                   store_checkin_snapshots=settings.store_checkin_snapshots,
-                   store_visitor_snapshots=settings.store_visitor_snapshots,
-                   kiosk_name=kiosk_name(settings))
-    if is_shared(db):
-        from desktop.engine.attendance.outbox import Outbox
-        from desktop.engine.attendance.shared import SharedAttendance
-        return SharedAttendance(db, Outbox(db.path.parent / "outbox.sqlite3"), **options)
-    return Attendance(db, **options)
-
-
 def describe(db: object) -> str:
     """What to call the store in messages: a file path or a redacted URL."""
     return getattr(db, "label", None) or str(getattr(db, "path", db))
 
 
-__all__ = ["Store", "Cursor", "Rows", "open_store", "open_attendance", "store_online",
-           "kiosk_name", "describe", "is_shared", "StoreStatus", "store_status"]
+__all__ = ["Store", "Cursor", "Rows", "open_store", "store_online", "kiosk_name", "describe",
+           "is_shared", "StoreStatus"]

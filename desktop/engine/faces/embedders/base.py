@@ -12,8 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from desktop.engine.faces.detection import Detection
-from desktop.engine.faces.embedders.inception import ModelInfo
+from desktop.engine.core.types import Detection, ModelInfo
 
 __all__ = ["Embedder", "ModelInfo", "normalise", "euclidean_to_cosine"]
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 
 from desktop.engine.core.errors import WeightsUnavailableError
+from desktop.engine.core.types import Detection, ModelInfo
 from desktop.engine.decisions.matching import model_defaults
-from desktop.engine.faces.detection import Detection
 from desktop.engine.faces.embedders import alignment as align
 from desktop.engine.faces.embedders.base import Embedder, normalise
-from desktop.engine.faces.embedders.inception import ModelInfo, file_digest
+from desktop.engine.faces.embedders.inception import file_digest
 
 log = logging.getLogger(__name__)
 

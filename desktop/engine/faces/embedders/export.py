@@ -2,6 +2,7 @@
 to make FaceNet's own crop (box + 32 px margin, 160 px, (x - 127.5) / 128)."""
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 import warnings
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from desktop.engine.faces.embedders.inception import ModelInfo
+from desktop.engine.core.types import ModelInfo
 from desktop.engine.faces.embedders.onnx_model import OnnxInput
 from desktop.engine.settings.config import DEFAULTS
 
@@ -55,6 +56,8 @@ def export_model(model: torch.nn.Module, info: ModelInfo, out: str | os.PathLike
 
 def export_facenet(weights: str, out: str | os.PathLike) -> Path:
     """Write ``out`` from FaceNet ``weights`` (a name or a state_dict file)."""
-    from desktop.engine.faces.embedders.facenet import FaceNetEmbedder
-    embedder = FaceNetEmbedder(weights=weights, device="cpu")
-    return export_model(embedder.model, embedder.info, out)
+    from desktop.engine.decisions.matching import default_threshold
+    from desktop.engine.faces.embedders.inception import FaceEmbedder
+    embedder = FaceEmbedder(weights=weights, device="cpu")  # the network FaceNetEmbedder runs
+    info = dataclasses.replace(embedder.info, threshold=default_threshold(embedder.info.name))
+    return export_model(embedder.model, info, out)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop.engine.core.types import Detection, ModelInfo
 from desktop.engine.decisions.matching import default_threshold
 from desktop.engine.faces.crops import crop_face
-from desktop.engine.faces.detection import Detection
 from desktop.engine.faces.embedders.base import Embedder
-from desktop.engine.faces.embedders.inception import FaceEmbedder, ModelInfo, checkpoint_dir
+from desktop.engine.faces.embedders.inception import FaceEmbedder, checkpoint_dir
 from desktop.engine.settings.config import DEFAULTS
 
 log = logging.getLogger(__name__)

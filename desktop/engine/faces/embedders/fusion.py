@@ -17,10 +17,9 @@ import hashlib
 
 import numpy as np
 
+from desktop.engine.core.types import Detection, ModelInfo
 from desktop.engine.decisions.matching import model_defaults
-from desktop.engine.faces.detection import Detection
 from desktop.engine.faces.embedders.base import Embedder, normalise
-from desktop.engine.faces.embedders.inception import ModelInfo
 
 IMPOSTOR_STD = {"facenet": 0.1474, "dlib": 0.0364}
 """Std of each model's impostor cosines on LFW (random pairs of different photos of the

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ import torch
 from facenet_pytorch import InceptionResnetV1
 
 from desktop.engine.core.errors import WeightsUnavailableError
+from desktop.engine.core.types import EMBEDDING_DIM, ModelInfo
 from desktop.engine.faces.detection import pick_device
 from desktop.engine.faces.weights import checkpoint_dir, download_once, file_digest
 from desktop.engine.settings.config import DEFAULTS
@@ -23,7 +23,6 @@ PRETRAINED_URLS = {
     "casia-webface": "https://github.com/timesler/facenet-pytorch/releases/download/v2.2.9/"
                      "20180408-102900-casia-webface.pt",
 }
-EMBEDDING_DIM = 512
 
 
 def resolve_weights(spec: str) -> Path:
@@ -44,19 +43,6 @@ def resolve_weights(spec: str) -> Path:
                          what=f"FaceNet '{spec}' weights",
                          alternative="pass --weights PATH (or set FACENET_WEIGHTS) to a FaceNet "
                                      "state_dict file")
-
-
-@dataclass(frozen=True)
-class ModelInfo:
-    """Identifies the network that produced a set of embeddings."""
-    name: str
-    """The weights file's stem, e.g. 20180408-102900-casia-webface-features."""
-    model_id: str
-    """'facenet:' (or 'dlib:', 'onnx:') plus the first 16 hex digits of the weights' sha256."""
-    dim: int = EMBEDDING_DIM
-    """Length of the (unit) vectors."""
-    threshold: float | None = None
-    """The model's default cosine threshold; None: matching.default_threshold(name)."""
 
 
 class FaceEmbedder:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from desktop.engine.faces.detection import Detection
+from desktop.engine.core.types import Detection
 
 STORED_CONTEXT = 2.0
 """Side of the kept square, in units of the box's longer side."""
