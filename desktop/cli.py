@@ -34,7 +34,7 @@ def _images(paths: list[str]) -> Iterator[tuple[str, object]]:
 
 # ----------------------------------------------------------------------------- commands
 def cmd_enroll(settings: Settings, args: argparse.Namespace) -> int:
-    from desktop.engine.facade.usecases import enroll_files
+    from desktop.engine.facade.enroll_photos import enroll_files
     report = enroll_files(open_engine(settings), args.name, args.images, force=args.force,
                           strict=args.strict,
                           consent=cli_privacy.consent_from_args(settings, args))
@@ -49,7 +49,7 @@ def cmd_enroll(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_enroll_folder(settings: Settings, args: argparse.Namespace) -> int:
-    from desktop.engine.facade.enroll_folder import enroll_folder
+    from desktop.engine.facade.enroll_photos import enroll_folder
     engine = open_engine(settings)
     summary = enroll_folder(engine, Path(args.folder), force=args.force, strict=args.strict,
                             consent=cli_privacy.consent_from_args(settings, args),
@@ -118,15 +118,21 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_people(settings: Settings, args: argparse.Namespace) -> int:
-    engine = open_engine(settings)
-    people = engine.gallery.people()
-    consents = cli_privacy.consent_column(engine)
-    for p in people:
-        enrolled = time.strftime("%Y-%m-%d %H:%M", time.localtime(p.created_at))
-        print(f"{p.name}\t{p.samples} sample(s)\tenrolled {enrolled}\t"
-              f"{consents.get(p.id, 'no consent recorded')}")
-    print(f"{len(people)} people, model {engine.gallery.model.name}, "
-          f"threshold {engine.threshold:.3f}", file=sys.stderr)
+    """Read straight from the store: no face model, no index (gallery/roster.py)."""
+    from desktop.engine.gallery.roster import list_people, site_threshold, store_model
+    from desktop.engine.storage.store import open_store
+    db = open_store(settings)
+    try:
+        people = list_people(db)
+        consents = cli_privacy.consent_column(db)
+        for p in people:
+            enrolled = time.strftime("%Y-%m-%d %H:%M", time.localtime(p.created_at))
+            print(f"{p.name}\t{p.samples} sample(s)\tenrolled {enrolled}\t"
+                  f"{consents.get(p.id, 'no consent recorded')}")
+        print(f"{len(people)} people, model {store_model(db) or settings.model}, "
+              f"threshold {site_threshold(db, settings):.3f}", file=sys.stderr)
+    finally:
+        db.close()
     return 0
 
 
@@ -156,9 +162,8 @@ def cmd_reembed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
-    from desktop.engine.attendance.checkins import day_of
+    from desktop.engine.attendance.checkins import day_of, day_range
     from desktop.engine.attendance.opening import open_attendance
-    from desktop.engine.facade.usecases import day_range
     from desktop.engine.storage.store import open_store
     attendance = open_attendance(open_store(settings), settings)
     if args.action == "today":

@@ -39,11 +39,11 @@ def consent_from_args(settings: Settings, args: argparse.Namespace):
     return None
 
 
-def consent_column(engine) -> dict[int, str]:
+def consent_column(db) -> dict[int, str]:
     """Person id -> 'consent 2026-01-31' for the `people` listing."""
     from desktop.engine.storage.consent import all_people
     return {pid: "consent " + time.strftime("%Y-%m-%d", time.localtime(rec.given_at))
-            for pid, rec in all_people(engine.db).items()}
+            for pid, rec in all_people(db).items()}
 
 
 # ----------------------------------------------------------------------------- commands

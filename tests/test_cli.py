@@ -75,7 +75,7 @@ def test_user_mistakes_are_one_line_errors(cli, faces_dir, tmp_path):
 
 
 def test_missing_weights_explain_where_they_go(tmp_path):
-    proc = subprocess.run([sys.executable, "main.py", "people", "--db", str(tmp_path / "db"),
+    proc = subprocess.run([sys.executable, "main.py", "delete", "Nobody", "--db", str(tmp_path / "db"),
                            "--weights", "vggface2"], cwd=ROOT, capture_output=True, text=True,
                           env={"TORCH_HOME": str(tmp_path / "torch"), "PATH": "/usr/bin:/bin"},
                           timeout=300)

@@ -8,7 +8,7 @@ import pytest
 from conftest import person_photos
 
 from desktop.engine.core.errors import DuplicateFaceError, FaceCountError
-from desktop.engine.facade.enroll_folder import enroll_folder
+from desktop.engine.facade.enroll_photos import enroll_folder
 
 
 def make_folder(root, people):

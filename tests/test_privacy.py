@@ -78,7 +78,7 @@ def test_cli_consent_file_and_people_listing(settings, models, load, tmp_path):
     engine = _engine(settings, models, frontend="cli", require_consent="always")
     engine.enroll("Lucy_Liu", _photos(load, "Lucy_Liu", 1), consent=given)
     pid = engine.gallery.person("Lucy_Liu").id
-    assert cli_privacy.consent_column(engine)[pid].startswith("consent 20")
+    assert cli_privacy.consent_column(engine.db)[pid].startswith("consent 20")
     engine.close()
 
 

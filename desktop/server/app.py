@@ -20,10 +20,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.security import HTTPBearer
 
-from desktop.engine.attendance.checkins import DayRow, day_of, parse_day
+from desktop.engine.attendance.checkins import DayRow, day_of, day_range, parse_day
 from desktop.engine.core.types import Person
 from desktop.engine.decisions.liveness import check_mode
-from desktop.engine.facade.usecases import day_range
 from desktop.engine.settings.config import Settings
 from desktop.engine.storage import audit
 from desktop.engine.storage.consent import Consent

@@ -35,6 +35,17 @@ def parse_day(text: str) -> dt.date:
         raise KioskError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
 
 
+def day_range(first: str | None, last: str | None, *, first_label: str = "from",
+              last_label: str = "to") -> tuple[str, str]:
+    """An attendance range: ``first`` defaults to today, ``last`` to ``first``; both must
+    be YYYY-MM-DD and in order. The labels name the fields in the error message."""
+    first = first or day_of(time.time())
+    last = last or first
+    if parse_day(first) > parse_day(last):
+        raise KioskError(f"{first_label} {first} is after {last_label} {last}")
+    return first, last
+
+
 @dataclass(frozen=True)
 class CheckIn:
     name: str

@@ -20,6 +20,7 @@ from desktop.engine.core.stored_crop import StoredCrop
 from desktop.engine.core.types import EMBEDDING_DIM, ModelInfo, Person
 from desktop.engine.decisions.matching import default_threshold
 from desktop.engine.gallery.derived import GalleryIndex
+from desktop.engine.gallery.roster import list_people
 from desktop.engine.storage import embeddings as modelstore
 from desktop.engine.storage.store import Store, describe
 
@@ -118,10 +119,7 @@ class Gallery:
 
     # ---------------------------------------------------------------- queries
     def people(self) -> list[Person]:
-        rows = self.db.query("SELECT p.id, p.name, p.created_at, COUNT(s.id) FROM people p "
-                             "LEFT JOIN samples s ON s.person_id = p.id GROUP BY p.id "
-                             "ORDER BY p.name COLLATE NOCASE")
-        return [Person(*row) for row in rows]
+        return list_people(self.db)
 
     def _person_id(self, name: str) -> int | None:
         found = find_person(self.db.query("SELECT id, name FROM people"), name)

@@ -16,9 +16,8 @@ from PyQt5.QtCore import QObject, Qt, pyqtSignal
 from PyQt5.QtWidgets import QProgressDialog, QWidget
 
 from desktop.engine.core.errors import DuplicateFaceError
-from desktop.engine.facade.enroll_folder import FolderSummary, enroll_folder
+from desktop.engine.facade.enroll_photos import FolderSummary, enroll_files, enroll_folder
 from desktop.engine.facade.face_engine import FaceEngine
-from desktop.engine.facade.usecases import enroll_files
 from desktop.engine.faces.results import EnrollReport
 from desktop.engine.storage.consent import Consent
 from desktop.gui.dialogs import ask, inform, show_error

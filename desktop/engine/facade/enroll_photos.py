@@ -1,4 +1,5 @@
-"""Bulk enrollment of DIR/<person>/<photos>, with a summary of what was skipped and why."""
+"""Enrolling photo files: a list of files for one person (``enroll_files``), or a whole
+DIR/<person>/<photos> (``enroll_folder``), with what was skipped and why."""
 from __future__ import annotations
 
 import logging
@@ -16,6 +17,7 @@ from desktop.engine.core.errors import (
 )
 from desktop.engine.core.images import IMAGE_SUFFIXES, load_image
 from desktop.engine.facade.face_engine import FaceEngine
+from desktop.engine.faces.results import EnrollReport
 from desktop.engine.storage.consent import Consent, ConsentRequiredError
 
 log = logging.getLogger(__name__)
@@ -100,3 +102,25 @@ def enroll_folder(engine: FaceEngine, root: Path, *, force: bool = False, strict
             summary.refused.append(name)
     summary.refused += sorted({d.name for d in folders} - set(crops) - set(summary.refused))
     return summary
+
+
+def enroll_files(engine: FaceEngine, name: str, paths: list[str] | list[Path], *,
+                 force: bool = False, strict: bool = True, consent: Consent | None = None,
+                 actor: str | None = None) -> EnrollReport:
+    """Enroll the subject face of each photo file. Unreadable files and photos without one
+    subject are skipped, each with its reason in ``report.skipped``; raises if none is
+    usable (a FaceCountError or DuplicateFaceError from the engine, or a KioskError), or
+    when consent is required and not given (ConsentRequiredError)."""
+    images, unreadable = [], []
+    for path in paths:
+        try:
+            images.append((str(path), load_image(path)))
+        except ImageError as exc:
+            unreadable.append((str(path), str(exc)))
+    if not images:
+        raise KioskError(f"no readable photo to enroll for {name}: "
+                         + "; ".join(reason for _, reason in unreadable))
+    report = engine.enroll(name, images, force=force, strict=strict, consent=consent,
+                           actor=actor)
+    report.skipped[:0] = unreadable
+    return report
