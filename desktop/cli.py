@@ -14,9 +14,7 @@ from pathlib import Path
 
 from desktop import cli_accuracy, cli_privacy
 from desktop.cli_common import common_options, open_engine, positive, print_json, progress
-from desktop.engine.core.errors import DuplicateFaceError, KioskError
-from desktop.engine.settings.config import Settings
-from desktop.engine.settings.file import load_settings
+from desktop.engine import DuplicateFaceError, KioskError, Settings, load_settings
 from desktop.logging_setup import setup_logging
 
 log = logging.getLogger("desktop.cli")
@@ -24,7 +22,7 @@ log = logging.getLogger("desktop.cli")
 
 def _images(paths: list[str]) -> Iterator[tuple[str, object]]:
     """(path, RGB array or the KioskError explaining why not) for each path."""
-    from desktop.engine.core.images import load_image
+    from desktop.engine import load_image
     for path in paths:
         try:
             yield path, load_image(path)
@@ -34,7 +32,7 @@ def _images(paths: list[str]) -> Iterator[tuple[str, object]]:
 
 # ----------------------------------------------------------------------------- commands
 def cmd_enroll(settings: Settings, args: argparse.Namespace) -> int:
-    from desktop.engine.facade.enroll_photos import enroll_files
+    from desktop.engine import enroll_files
     report = enroll_files(open_engine(settings), args.name, args.images, force=args.force,
                           strict=args.strict,
                           consent=cli_privacy.consent_from_args(settings, args))
@@ -49,7 +47,7 @@ def cmd_enroll(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_enroll_folder(settings: Settings, args: argparse.Namespace) -> int:
-    from desktop.engine.facade.enroll_photos import enroll_folder
+    from desktop.engine import enroll_folder
     engine = open_engine(settings)
     summary = enroll_folder(engine, Path(args.folder), force=args.force, strict=args.strict,
                             consent=cli_privacy.consent_from_args(settings, args),
@@ -60,7 +58,7 @@ def cmd_enroll_folder(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_identify(settings: Settings, args: argparse.Namespace) -> int:
     """Exit 0 when at least one image was read (each unreadable one is reported), 2 if none."""
-    from desktop.engine.decisions.liveness import check_mode
+    from desktop.engine import check_mode
     liveness = check_mode(args.liveness, photo=True) if args.liveness else None
     engine = open_engine(settings)
     read = 0
@@ -90,7 +88,7 @@ def cmd_identify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
-    from desktop.engine.core.images import load_image
+    from desktop.engine import load_image
     engine = open_engine(settings)
     result = engine.verify(load_image(args.image_a), load_image(args.image_b))
     if args.json:
@@ -103,7 +101,7 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
-    from desktop.engine.core.images import load_image
+    from desktop.engine import load_image
     engine = open_engine(settings)
     query, hits = engine.search(load_image(args.image), k=args.top_k)
     if not hits:
@@ -111,7 +109,7 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     for rank, hit in enumerate(hits, 1):
         print(f"{rank}. {hit.name}  similarity {hit.similarity:.3f}")
     if args.plot:
-        from desktop.engine.facade.plotting import save_search_plot
+        from desktop.engine import save_search_plot
         save_search_plot(Path(args.plot), query, hits, engine.threshold)
         print(f"wrote {args.plot}")
     return 0
@@ -119,8 +117,7 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_people(settings: Settings, args: argparse.Namespace) -> int:
     """Read straight from the store: no face model, no index (gallery/roster.py)."""
-    from desktop.engine.gallery.roster import list_people, site_threshold, store_model
-    from desktop.engine.storage.store import open_store
+    from desktop.engine import list_people, open_store, site_threshold, store_model
     db = open_store(settings)
     try:
         people = list_people(db)
@@ -162,9 +159,7 @@ def cmd_reembed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
-    from desktop.engine.attendance.checkins import day_of, day_range
-    from desktop.engine.attendance.opening import open_attendance
-    from desktop.engine.storage.store import open_store
+    from desktop.engine import day_of, day_range, open_attendance, open_store
     attendance = open_attendance(open_store(settings), settings)
     if args.action == "today":
         today = day_of(time.time())

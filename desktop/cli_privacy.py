@@ -11,8 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from desktop.cli_common import open_engine
-from desktop.engine.core.errors import KioskError
-from desktop.engine.settings.config import Settings
+from desktop.engine import KioskError, Settings
 
 ACTOR = "cli"
 
@@ -28,7 +27,8 @@ def add_consent_options(p: argparse.ArgumentParser) -> None:
 
 def consent_from_args(settings: Settings, args: argparse.Namespace):
     """The Consent the options describe, or None."""
-    from desktop.engine.storage.consent import Consent, from_file
+    from desktop.engine import Consent
+    from desktop.engine.storage.consent import from_file
     if args.consent_file:
         return from_file(Path(args.consent_file), args.consent_by)
     if args.consent:
@@ -48,8 +48,8 @@ def consent_column(db) -> dict[int, str]:
 
 # ----------------------------------------------------------------------------- commands
 def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
+    from desktop.engine import open_store
     from desktop.engine.storage import audit
-    from desktop.engine.storage.store import open_store
     db = open_store(settings)
     try:
         if args.verify:
@@ -81,7 +81,7 @@ def cmd_person_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _new_key(args: argparse.Namespace) -> str:
-    from desktop.engine.settings.file import read_key_file
+    from desktop.engine import read_key_file
     if args.new_key_file:
         return read_key_file(Path(args.new_key_file))
     key = os.environ.get("FACE_KIOSK_NEW_KEY", "")

@@ -9,12 +9,11 @@ import signal
 import threading
 from pathlib import Path
 
-from desktop.engine.core.errors import KioskError
-from desktop.engine.settings.config import Settings
+from desktop.engine import KioskError, Settings
 
 
 def _open(target: str, settings: Settings, *, must_exist: bool):
-    from desktop.engine.storage.store import open_store
+    from desktop.engine import open_store
     if target.startswith(("postgresql://", "postgres://")):
         return open_store(Settings(db_dir=settings.db_dir, db_url=target))
     folder = Path(target)
@@ -33,7 +32,7 @@ def cmd_db(settings: Settings, args: argparse.Namespace) -> int:
     if args.action == "copy":
         if len(args.targets) != 2:
             raise KioskError("usage: main.py db copy SRC DST (folders or postgresql:// URLs)")
-        from desktop.engine.storage.copy import copy_store
+        from desktop.engine import copy_store
         src = _open(args.targets[0], settings, must_exist=True)
         dst = _open(args.targets[1], settings, must_exist=False)
         try:

@@ -16,11 +16,7 @@ from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtGui import QColor, QFont, QPainter, QPixmap
 from PyQt5.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QSplashScreen
 
-from desktop.engine.core.errors import KioskError
-from desktop.engine.facade.face_engine import FaceEngine
-from desktop.engine.faces.networks import Models
-from desktop.engine.settings.config import Settings
-from desktop.engine.storage.sqlcipher import is_encrypted
+from desktop.engine import FaceEngine, KioskError, Models, Settings, is_encrypted
 from desktop.gui.gc_guard import install_gui_gc
 from desktop.gui.main_window import MainWindow
 from desktop.gui.tasks import TaskRunner

@@ -19,9 +19,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from desktop.engine.attendance.checkins import DayRow
-from desktop.engine.core.errors import KioskError, StoreOfflineError
-from desktop.engine.facade.face_engine import FaceEngine
+from desktop.engine import DayRow, FaceEngine, KioskError, StoreOfflineError
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,15 @@ from typing import Any
 from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QMainWindow, QSplitter, QTabWidget
 
-from desktop.engine.core.errors import SettingsError
-from desktop.engine.facade.face_engine import FaceEngine
-from desktop.engine.live.apply_settings import Applied, reconfigure
-from desktop.engine.live.pipeline import PipelineListener
-from desktop.engine.live.snapshot import Recognition
-from desktop.engine.privacy.hooks import note_settings
+from desktop.engine import (
+    Applied,
+    FaceEngine,
+    PipelineListener,
+    Recognition,
+    SettingsError,
+    note_settings,
+    reconfigure,
+)
 from desktop.gui.attendance_panel import AttendancePanel
 from desktop.gui.dialogs import show_error
 from desktop.gui.export_dialog import ExportDialog

@@ -6,8 +6,7 @@ from __future__ import annotations
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
-from desktop.engine.decisions.figures import figures_for
-from desktop.engine.gallery.reembed import switch_model
+from desktop.engine import figures_for, switch_model
 from desktop.gui.dialogs import show_error
 
 

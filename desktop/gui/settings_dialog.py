@@ -20,9 +20,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from desktop.engine.decisions.figures import MODEL_FIGURES
-from desktop.engine.settings.config import Settings
-from desktop.engine.settings.file import CHOICES
+from desktop.engine import CHOICES, MODEL_FIGURES, Settings
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
 LIVENESS_MODES = {

@@ -20,12 +20,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.security import HTTPBearer
 
-from desktop.engine.attendance.checkins import DayRow, day_of, day_range, parse_day
-from desktop.engine.core.types import Person
-from desktop.engine.decisions.liveness import check_mode
-from desktop.engine.settings.config import Settings
+from desktop.engine import Consent, DayRow, Person, Settings, check_mode, day_of, day_range, parse_day
 from desktop.engine.storage import audit
-from desktop.engine.storage.consent import Consent
 from desktop.server import errors
 from desktop.server.guard import BrowserGuard
 from desktop.server.inference import InferenceQueue
@@ -33,7 +29,7 @@ from desktop.server.security import AuthLimiter, client_address, configured_toke
 from desktop.server.uploads import MB, GuardedRoute, Policy, photos, read_photo
 
 if TYPE_CHECKING:
-    from desktop.engine.facade.face_engine import FaceEngine
+    from desktop.engine import FaceEngine
 
 log = logging.getLogger("desktop.server")
 

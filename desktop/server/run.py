@@ -8,8 +8,7 @@ from typing import Any
 
 import uvicorn
 
-from desktop.engine.core.errors import KioskError
-from desktop.engine.settings.config import Settings
+from desktop.engine import KioskError, Settings
 from desktop.server.security import check_bind, configured_token
 
 log = logging.getLogger("desktop.server")
@@ -44,7 +43,7 @@ def serve(settings: Settings) -> None:
     """Serve ``settings.db_dir`` until Ctrl+C; refuses a public address without a token."""
     check_bind(settings)
     sock = bind(settings.host, settings.port)
-    from desktop.engine.facade.face_engine import FaceEngine  # torch: only once the checks passed
+    from desktop.engine import FaceEngine  # torch: only once the checks passed
     from desktop.server.app import create_app
     try:
         engine = FaceEngine(settings, frontend="http")
@@ -57,7 +56,7 @@ def serve(settings: Settings) -> None:
         host, port = sock.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
         auth = "token required" if configured_token(settings) else "no token (loopback only)"
-        from desktop.engine.storage.store import describe
+        from desktop.engine import describe
         log.info("Serving %s on http://%s:%d (%s)", describe(engine.db), shown, port, auth)
         print(f"Serving {describe(engine.db)} on http://{shown}:{port}  (API docs at /docs; "
               f"{auth}; Ctrl+C stops)", file=sys.stderr, flush=True)

@@ -13,8 +13,7 @@ from collections.abc import Callable
 
 from fastapi import HTTPException, Request
 
-from desktop.engine.core.errors import KioskError
-from desktop.engine.settings.config import Settings
+from desktop.engine import KioskError, Settings
 
 log = logging.getLogger("desktop.server")
 

@@ -17,7 +17,7 @@ from fastapi import HTTPException, Request, Response, UploadFile
 from fastapi.routing import APIRoute
 from starlette.types import Message, Receive
 
-from desktop.engine.core.images import load_image
+from desktop.engine import load_image
 from desktop.server.security import authorize
 
 MB = 1024 * 1024

@@ -10,8 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from desktop.engine.core.errors import KioskError
-from desktop.engine.settings.config import DEFAULTS
+from desktop.engine import DEFAULTS, KioskError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QVBoxLayout, QWidget
 
+from desktop.engine import Consent
 from desktop.engine.storage import consent
-from desktop.engine.storage.consent import Consent
 
 
 class ConsentDialog(QDialog):

@@ -15,11 +15,15 @@ from PyQt5 import sip
 from PyQt5.QtCore import QObject, Qt, pyqtSignal
 from PyQt5.QtWidgets import QProgressDialog, QWidget
 
-from desktop.engine.core.errors import DuplicateFaceError
-from desktop.engine.facade.enroll_photos import FolderSummary, enroll_files, enroll_folder
-from desktop.engine.facade.face_engine import FaceEngine
-from desktop.engine.faces.results import EnrollReport
-from desktop.engine.storage.consent import Consent
+from desktop.engine import (
+    Consent,
+    DuplicateFaceError,
+    EnrollReport,
+    FaceEngine,
+    FolderSummary,
+    enroll_files,
+    enroll_folder,
+)
 from desktop.gui.dialogs import ask, inform, show_error
 from desktop.gui.people.register_dialog import RegisterDialog
 from desktop.gui.tasks import Cancelled, TaskRunner

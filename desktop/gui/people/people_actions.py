@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PyQt5.QtWidgets import QFileDialog, QTabWidget, QWidget
 
-from desktop.engine.facade.face_engine import FaceEngine
+from desktop.engine import FaceEngine
 from desktop.gui.dialogs import ask, ask_text, show_error
 from desktop.gui.people.consent_dialog import ask_consent
 from desktop.gui.people.enroll_flow import EnrollFlow

@@ -17,8 +17,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from desktop.engine.core.types import Person
-from desktop.engine.facade.face_engine import FaceEngine
+from desktop.engine import FaceEngine, Person
 from desktop.gui.video.qt_images import pixmap_from_jpeg
 
 THUMB = QSize(48, 48)

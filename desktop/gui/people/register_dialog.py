@@ -12,9 +12,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from desktop.engine.live.liveness_gate import SubjectChallenge
-from desktop.engine.live.snapshot import Recognition, TrackView
-from desktop.engine.storage.consent import Consent
+from desktop.engine import Consent, Recognition, SubjectChallenge, TrackView
 from desktop.gui.people.sample_collector import CaptureRules, SampleCollector, subject
 from desktop.gui.video.qt_images import pixmap
 

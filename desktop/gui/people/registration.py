@@ -7,13 +7,17 @@ from collections.abc import Callable
 from PyQt5.QtCore import QObject
 from PyQt5.QtWidgets import QWidget
 
-from desktop.engine.core.errors import KioskError
-from desktop.engine.core.names import name_key, normalize_name
-from desktop.engine.decisions.liveness import uses_challenge, uses_passive
-from desktop.engine.facade.face_engine import FaceEngine
-from desktop.engine.live.liveness_gate import SubjectChallenge
-from desktop.engine.live.snapshot import Recognition
-from desktop.engine.storage.consent import Consent
+from desktop.engine import (
+    Consent,
+    FaceEngine,
+    KioskError,
+    Recognition,
+    SubjectChallenge,
+    name_key,
+    normalize_name,
+    uses_challenge,
+    uses_passive,
+)
 from desktop.gui.dialogs import ask, ask_text, inform
 from desktop.gui.people.consent_dialog import ask_consent
 from desktop.gui.people.enroll_flow import EnrollFlow

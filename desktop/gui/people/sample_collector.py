@@ -11,11 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from desktop.engine.core.errors import FaceCountError
-from desktop.engine.faces.crops import frontalness, sharpness
-from desktop.engine.faces.results import Face
-from desktop.engine.faces.subject import subject_face
-from desktop.engine.settings.config import DEFAULTS, Settings
+from desktop.engine import DEFAULTS, Face, FaceCountError, Settings, frontalness, sharpness, subject_face
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PyQt5.QtCore import QRect, QRectF, Qt
 from PyQt5.QtGui import QColor, QFontMetrics, QPainter, QPen
 
-from desktop.engine.live.liveness_gate import ChallengeView
+from desktop.engine import ChallengeView
 
 RING_TRACK = QColor(255, 255, 255, 90)
 RING_DONE = QColor("#2e9d45")

@@ -11,10 +11,7 @@ from collections.abc import Sequence
 
 from PyQt5.QtCore import QObject, pyqtSignal
 
-from desktop.engine.facade.face_engine import FaceEngine
-from desktop.engine.live.pipeline import LivePipeline, PipelineListener
-from desktop.engine.live.snapshot import Recognition
-from desktop.engine.video.feed import Frame, SourceStatus
+from desktop.engine import FaceEngine, Frame, LivePipeline, PipelineListener, Recognition, SourceStatus
 
 
 class _Emitter(PipelineListener):

@@ -6,10 +6,7 @@ import logging
 from PyQt5.QtCore import QObject
 from PyQt5.QtWidgets import QFileDialog, QWidget
 
-from desktop.engine.core.errors import SourceError
-from desktop.engine.settings.config import Settings
-from desktop.engine.video.feed import Frame, SourceState, SourceStatus
-from desktop.engine.video.sources import open_source, source_kind
+from desktop.engine import Frame, Settings, SourceError, SourceState, SourceStatus, open_source, source_kind
 from desktop.gui.dialogs import ask_text
 from desktop.gui.settings_dialog import VIDEO_FILTER
 from desktop.gui.video.live_bridge import LiveBridge

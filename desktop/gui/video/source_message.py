@@ -4,7 +4,7 @@ from __future__ import annotations
 from PyQt5.QtCore import Qt, pyqtSignal
 from PyQt5.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from desktop.engine.video.feed import SourceState, SourceStatus
+from desktop.engine import SourceState, SourceStatus
 
 TITLES = {
     SourceState.CONNECTING: "Connecting...",

@@ -6,9 +6,7 @@ from collections import deque
 
 from PyQt5.QtWidgets import QLabel, QStatusBar
 
-from desktop.engine.live.snapshot import Recognition
-from desktop.engine.storage.store import StoreStatus
-from desktop.engine.video.feed import SourceState, SourceStatus
+from desktop.engine import Recognition, SourceState, SourceStatus, StoreStatus
 
 STATE_TEXT = {
     SourceState.CONNECTING: "connecting",

@@ -13,10 +13,7 @@ from PyQt5.QtCore import QRect, QRectF, Qt
 from PyQt5.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PyQt5.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
-from desktop.engine.core.names import NOT_LIVE
-from desktop.engine.live.liveness_gate import ChallengeView
-from desktop.engine.live.snapshot import Recognition, TrackView
-from desktop.engine.video.feed import Frame
+from desktop.engine import NOT_LIVE, ChallengeView, Frame, Recognition, TrackView
 from desktop.gui.video.banner import WelcomeBanner
 from desktop.gui.video.challenge_overlay import draw_challenge
 from desktop.gui.video.qt_images import qimage
