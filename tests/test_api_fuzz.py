@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from test_server import running
 
 EXAMPLES_PER_OPERATION = 25
-"""x 9 operations: the figure in the README's reliability section."""
+"""x 9 operations: the figure in docs/operations.md (reliability)."""
 
 
 @pytest.fixture(scope="module")

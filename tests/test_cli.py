@@ -120,7 +120,7 @@ def test_enroll_folder_and_evaluate(cli, faces_dir, tmp_path, monkeypatch):
 
 
 def test_identify_answers_tiny_and_thin_images_and_fails_when_none_is_readable(cli, tmp_path):
-    """Issue 11: a 12x12 image crashed the detector and stopped the batch."""
+    """A 12x12 image crashed the detector and stopped the batch."""
     from PIL import Image
     tiny, thin = tmp_path / "tiny.png", tmp_path / "wide.png"
     Image.new("RGB", (12, 12), "gray").save(tiny)

@@ -1,6 +1,6 @@
 """Property tests: any decodable image gets an answer (faces or none), anything else a clear
 ImageError. Hypothesis generates images of every size, mode and format; the sizes that once
-crashed the detector (issue 11) are pinned as explicit examples.
+once crashed the detector are pinned as explicit examples.
 """
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from desktop.engine.core.images import load_image
 MODES = ["1", "L", "LA", "P", "PA", "RGB", "RGBA", "CMYK", "YCbCr", "I", "F", "I;16"]
 FORMATS = ["PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM"]
 ISSUE_SIZES = [(1, 1), (12, 12), (39, 39), (39, 500), (2000, 40), (2, 20000), (20000, 2)]
-"""(height, width): every size reported crashing in issue 11."""
+"""(height, width): every size once reported crashing."""
 
-# examples run in this module, reported in the README's reliability section
+# examples run in this module, reported in docs/operations.md (reliability)
 DECODE_EXAMPLES = 300
 DETECT_EXAMPLES = 60
 FUZZ = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow,

@@ -2,7 +2,7 @@
 live labels, registration and people.
 
 Dialogs are answered the way a user would: find the open box, click its button.
-Set KIOSK_SCREENSHOT=resources/screenshot.png to save the README screenshot.
+Set KIOSK_SCREENSHOT=docs/img/window.png to save the screenshot README.md shows.
 """
 from __future__ import annotations
 

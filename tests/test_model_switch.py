@@ -81,7 +81,7 @@ def test_reembed_facenet_to_dlib_and_back_keeps_everyone(settings, models, dlib_
 
 def _make_old_schema(path) -> None:
     """Turn a current database into a version-2 file: no models/embeddings tables, no
-    neutral crops (what every kiosk before issue 10 phase B wrote)."""
+    neutral crops (what kiosks wrote before storage/embeddings.py kept crops)."""
     conn = sqlite3.connect(path)
     conn.executescript("DROP TABLE embeddings; DROP TABLE models; "
                        "ALTER TABLE samples DROP COLUMN face; "

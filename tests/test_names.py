@@ -83,7 +83,7 @@ def test_unknown_is_not_a_name_in_the_gallery(tmp_path):
 
 
 def test_a_commit_during_an_index_load_is_not_missed(tmp_path):
-    """Issue 11: the data version was recorded after loading, so a commit made by another
+    """The data version was recorded after loading, so a commit made by another
     process during the load stayed invisible until the next write. The other process is a
     second connection; it commits exactly while the reader runs its load query."""
     path = tmp_path / "g.sqlite3"

@@ -1,5 +1,5 @@
 """The service as it is deployed: ``python main.py serve`` in its own process on 127.0.0.1,
-driven from outside like a hostile tester (issue 11): a burst of 100 requests, and a look
+driven from outside like a hostile tester: a burst of 100 requests, and a look
 at what its log file keeps of a deleted person."""
 from __future__ import annotations
 

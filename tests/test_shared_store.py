@@ -290,7 +290,7 @@ def _database_files(pg_server, conn) -> list:
 
 
 def test_a_deleted_person_leaves_no_bytes_in_the_table_files(pg_server, store):
-    """Issue 14 on PostgreSQL: after delete, the embedding, the crop (TOASTed: a plain
+    """Deleting on PostgreSQL: after delete, the embedding, the crop (TOASTed: a plain
     VACUUM would leave it) and the name are in no file of the database any more."""
     gallery = Gallery(store, MODEL)
     noise = np.random.default_rng(5).integers(0, 255, (160, 160, 3), np.uint8)

@@ -78,7 +78,7 @@ class SettingsDialog(QDialog):
             self.liveness.addItem(LIVENESS_MODES[mode], mode)
         self.liveness.setCurrentIndex(max(0, self.liveness.findData(settings.liveness)))
         self.liveness.setToolTip("Refuse photos and screens held up to the camera (see the "
-                                 "README, 'Liveness', for what each mode stops and what not).")
+                                 "docs/liveness.md for what each mode stops and what not).")
         self.liveness_threshold = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0,
                                                  singleStep=0.05,
                                                  value=settings.liveness_threshold)

@@ -67,7 +67,7 @@ def token_matches(header_value: str, token: str) -> bool:
 class AuthLimiter:
     """Failed token checks per client address in a sliding minute; over the limit: 429.
 
-    ``on_failure`` is the hook for the audit trail (issue 14): it receives the client
+    ``on_failure`` is the hook for the audit trail (``storage/audit.py``): it receives the client
     address and the reason of every refused authentication, limited or not.
     """
 

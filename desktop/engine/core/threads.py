@@ -3,7 +3,7 @@
 torch's CPU kernels run on libgomp, which reads ``OMP_WAIT_POLICY`` once, when torch is
 imported: with its default, idle workers spin for a while before sleeping, and with
 another busy program on a 2-core machine a spinning worker waits for a descheduled one
-(MTCNN 4x slower). Passive waiting hands the core back instead (README, Speed).
+(MTCNN 4x slower). Passive waiting hands the core back instead (``python main.py bench --only threads``).
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def apply_wait_policy(settings: _Settings) -> str:
 def intra_op_threads(setting: int) -> int:
     """Worker threads per network call: the setting, or for 0 one per core. With passive
     waiting, one per core beat one per core but one beside a busy process, in the window
-    too (README, Speed); without it, it was the worst."""
+    too (``python main.py bench --only threads``); without it, it was the worst."""
     return setting if setting > 0 else max(1, os.cpu_count() or 1)
 
 

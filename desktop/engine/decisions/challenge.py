@@ -15,7 +15,7 @@ Two measures, both unitless (fractions of half the distance between the eyes):
 What it does not stop: a video replay of the person turning their head (on a phone or a
 screen) has exactly the geometry of a real turn, and so does swapping a frontal photo
 for a turned one quickly. Pair it with the passive check, which looks for screens and
-prints (README, "Liveness").
+prints (``python -m desktop.bench.sections.liveness``).
 """
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """What each face model measured here, for the settings dialog's model choice and the
-README's table (README, Models; reproduce with `python main.py evaluate ... --model X`).
+model table of docs/accuracy.md (reproduce with `python main.py evaluate ... --model X`).
 
 K=3 photos enrolled per person, mean templates; FNIR at FPIR 1% (lower is better),
 rank-1; all of LFW and ../shared/faces; cost per face at batch 8, one thread, on this
-2-core CPU under a load of 6-9 (README, Models).
+2-core CPU under a load of 6-9 (``python main.py evaluate --model X``).
 """
 from __future__ import annotations
 

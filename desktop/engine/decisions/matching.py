@@ -25,13 +25,13 @@ class ModelDefaults:
 
 # The one place for every model's defaults, per model name (ModelInfo.name), each measured
 # by `python main.py evaluate ../shared/lfw/images --pairs ../shared/lfw/pairs.csv --model X`
-# (README, Models) and checked on ../shared/faces. A model not listed (VGGFace2 FaceNet, a
+# (decisions/figures.py) and checked on ../shared/faces. A model not listed (VGGFace2 FaceNet, a
 # user's ONNX file) uses its own declared threshold, else FALLBACK; `python main.py
 # calibrate` fits a database's threshold to a site's own photos.
 MODEL_DEFAULTS = {
     "20180408-102900-casia-webface-features": ModelDefaults(0.65, 0.75, 0.35, 0.48),
     "20180408-102900-casia-webface": ModelDefaults(0.65, 0.75, 0.35, 0.48),
-    # dlib and fusion: all of LFW (12,105 photos, 404 enrolled); README, Models
+    # dlib and fusion: all of LFW (12,105 photos, 404 enrolled); decisions/figures.py
     "dlib_face_recognition_resnet_model_v1": ModelDefaults(0.954, 0.965, 0.92, 0.934),
     # fusion's genuine-score percentiles were not measured: no instant live decisions
     "fusion-facenet-dlib": ModelDefaults(0.933, 0.949, 0.895),

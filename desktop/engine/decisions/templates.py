@@ -2,7 +2,7 @@
 
 Scoring a probe against a person's mean embedding, rather than against their single best
 sample, averages out the pose, light and expression of each photo; on LFW and
-../shared/faces it halved the misses at 1% false accepts (README, Accuracy). A template is
+../shared/faces it halved the misses at 1% false accepts (``python main.py evaluate --rule``). A template is
 derived data like the Faiss index: sums and counts per person, rebuilt from SQLite on load
 and patched on every enroll and delete. Samples flagged as outliers at enrollment are left
 out unless they are all the person has. The dimension comes from the vectors, so any

@@ -4,7 +4,7 @@ The MiniFASNet pair of Silent-Face-Anti-Spoofing (Apache-2.0): two 80x80 CNNs th
 the face with different amounts of context (the box scaled 2.7x and 4x around its centre),
 whose softmax outputs are averaged; class 1 is "real". It looks for the texture, moire and
 edges of a reproduction in a single RGB frame, so it stops phone photos and ordinary prints
-at some rate, not every screen or good print (see the README, "Liveness").
+at some rate, not every screen or good print (``python -m desktop.bench.sections.liveness``).
 """
 from __future__ import annotations
 
@@ -81,7 +81,7 @@ def to_input(crops: list[np.ndarray]) -> torch.Tensor:
     """RGB uint8 crops -> the networks' input: BGR channel order, values 0..255 as float.
 
     Determined by measurement, not by the three upstream samples alone: see
-    ``python -m desktop.bench.sections.liveness --conventions`` and the README ("Liveness").
+    ``python -m desktop.bench.sections.liveness --conventions``.
     """
     batch = np.ascontiguousarray(np.stack(crops)[..., ::-1])
     return torch.from_numpy(batch).permute(0, 3, 1, 2).float()

@@ -4,7 +4,7 @@ MTCNN spends most of its time running its P-net over an image pyramid of the who
 OpenCV's YuNet finds the same faces in a fraction of that. MTCNN then runs, unchanged, on
 a region around each of YuNet's boxes. Its pyramid scales do not depend on the image size
 (12 / min_face_size, x0.709 per level), so on the region it sees the face as it would on
-the whole frame: boxes, landmarks, crops and embeddings stay MTCNN's (README, Speed).
+the whole frame: boxes, landmarks, crops and embeddings stay MTCNN's (``python main.py bench --only stages``).
 Replacing only P-net and R-net by YuNet's box and keeping the O-net was measured too: its
 boxes moved (FaceNet cosine ~0.98 to MTCNN's crops) and `evaluate` lost a little.
 """

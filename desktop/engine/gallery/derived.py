@@ -123,7 +123,7 @@ class GalleryIndex:
 
     def _save(self, index: faiss.Index, generation: int) -> None:
         """Write index-<generation>.faiss atomically and drop older generations; with an
-        encrypted database the index stays in memory only (see README, Privacy)."""
+        encrypted database the index stays in memory only (``storage/sqlcipher.py``)."""
         path = self._index_path(generation)
         if not self.persist:
             for old in self.index_dir.glob("index-*.faiss"):

@@ -44,20 +44,20 @@ class Settings:
     """FaceNet weights: 'vggface2', 'casia-webface', or a path to a state_dict file."""
     facenet_backend: str = "onnxruntime"
     """'torch', or 'onnxruntime' (an ONNX copy exported once beside the weights; same
-    vectors, about 2x faster per face on CPU under load, see README)."""
+    vectors, about 2x faster per face on CPU under load, ``python main.py bench --only stages``)."""
     device: str = "auto"
     """'auto' picks CUDA when present, else CPU; or 'cpu', 'cuda:0'."""
     torch_threads: int = 0
     """Intra-op threads for torch and onnxruntime; 0 means one per CPU core (with passive
-    waiting the best measured, quiet and beside a busy process: README, Speed)."""
+    waiting the best measured, quiet and beside a busy process: ``python main.py bench --only threads``)."""
     omp_wait_policy: str = "passive"
     """How idle OpenMP workers of torch wait: 'passive' (sleep: other programs and the
     window keep the CPU), 'active' (spin), or 'default' (libgomp's own: spin a while).
-    Read before torch is imported; $OMP_WAIT_POLICY, if set, wins (README, Speed)."""
+    Read before torch is imported; $OMP_WAIT_POLICY, if set, wins (core/threads.py)."""
     onnx_spinning: bool = False
     """Let onnxruntime's intra-op threads spin while waiting for work (its default: on)."""
 
-    # --- liveness (presentation-attack detection; README "Liveness") -------------
+    # --- liveness (presentation-attack detection; faces/antispoof.py, decisions/challenge.py) -------------
     liveness: str = "off"
     """'off', 'passive' (MiniFASNet on the face), 'challenge' (turn the head), or 'both'."""
     liveness_threshold: float = 0.5
@@ -109,7 +109,7 @@ class Settings:
     template this well; None uses the model's strict default (about 0.1% FPIR on LFW)."""
     match_rule: str = "template"
     """'template' scores each person by the normalised mean of their samples;
-    'best_sample' by their single most similar sample (see README, Accuracy)."""
+    'best_sample' by their single most similar sample (``python main.py evaluate``)."""
     outlier_threshold: float | None = None
     """A new sample less similar than this to the person's other samples is flagged as a
     probable wrong photo and kept out of the template; None = the model's default."""

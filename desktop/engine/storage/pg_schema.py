@@ -97,11 +97,11 @@ CREATE TRIGGER samples_changed AFTER INSERT OR UPDATE OR DELETE ON samples
 """
 
 _V3 = """
--- samples flagged as probable wrong photos at enrollment stay out of the template (issue 9)
+-- samples flagged as probable wrong photos at enrollment stay out of the template (decisions/checks.py)
 ALTER TABLE samples ADD COLUMN in_template INTEGER NOT NULL DEFAULT 1;
 """
 
-# v4: the privacy tables of issue 14 (audit.py, consent.py), as in the SQLite file: an
+# v4: the privacy tables (audit.py, consent.py), as in the SQLite file: an
 # append-only, hash-chained audit trail (ids written by audit.append, under WRITE_LOCK)
 # and one consent row per person, removed with the person.
 _V4 = """
@@ -134,7 +134,7 @@ CREATE TABLE consent (
 """
 
 _V5 = """
--- several face models (issue 10): a model-neutral crop per sample, every model's vectors,
+-- several face models (embeddings.py): a model-neutral crop per sample, every model's vectors,
 -- and the models themselves; samples.embedding stays the active model's vectors
 ALTER TABLE samples ADD COLUMN face BYTEA;
 ALTER TABLE samples ADD COLUMN face_meta TEXT;

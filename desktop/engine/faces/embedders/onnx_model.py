@@ -94,7 +94,7 @@ class OnnxEmbedder(Embedder):
         options = ort.SessionOptions()
         if threads > 0:
             options.intra_op_num_threads = threads
-        # spinning workers take a core from whatever else runs (README, Speed)
+        # spinning workers take a core from whatever else runs (``python main.py bench --only threads``)
         options.add_session_config_entry("session.intra_op.allow_spinning",
                                          "1" if spinning else "0")
         try:
