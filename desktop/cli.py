@@ -203,7 +203,8 @@ def cmd_window(settings: Settings, args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     common = common_options(suppress=True)
     parser = argparse.ArgumentParser(
-        prog="main.py", parents=[common_options(suppress=False)],
+        prog="face-kiosk" if Path(sys.argv[0]).name == "face-kiosk" else "main.py",
+        parents=[common_options(suppress=False)],
         description="Face-recognition reception kiosk. Without a command, opens the window.")
     parser.add_argument("--source", help="camera index, video file, image folder or stream URL")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
