@@ -18,13 +18,14 @@ import cv2
 import numpy as np
 import torch
 
+from desktop.bench.options import REPO
 from desktop.engine.core.images import load_image
 from desktop.engine.faces import antispoof
 from desktop.engine.faces.antispoof import AntiSpoof
 from desktop.engine.faces.detection import FaceDetector
 from desktop.engine.settings.config import Settings
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SHARED = REPO.parent / "shared"
 CONVENTIONS: dict[str, Callable[[list[np.ndarray]], torch.Tensor]] = {
     "bgr-255": lambda c: torch.from_numpy(np.stack(c)[..., ::-1].copy()).permute(0, 3, 1, 2).float(),
     "rgb-255": lambda c: torch.from_numpy(np.stack(c)).permute(0, 3, 1, 2).float(),

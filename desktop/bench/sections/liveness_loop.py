@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from statistics import median
 
+from desktop.bench.options import REPO
 from desktop.bench.play import play_pipeline, video_clip, warm_up
 from desktop.bench.scoring import summarise
 from desktop.engine.core.names import NOT_LIVE
@@ -23,7 +24,7 @@ from desktop.engine.faces.networks import Models
 from desktop.engine.live.pipeline import PipelineListener
 from desktop.engine.settings.file import load_settings
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SHARED = REPO.parent / "shared"
 
 
 class Watch(PipelineListener):

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop.bench.options import REPO
 from desktop.engine.attendance.opening import open_attendance
 from desktop.engine.core.types import ModelInfo
 from desktop.engine.gallery.people import Gallery
@@ -28,7 +29,7 @@ from desktop.engine.storage.sqlite import Database
 
 MODEL = ModelInfo("casia-webface", "bench-model")
 CROP = np.zeros((160, 160, 3), np.uint8)
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = REPO
 
 _SECOND = """
 import sys, time, numpy as np

@@ -34,7 +34,7 @@ YuNet's box to be off, and for MTCNN's own box to lie where it would on the whol
 def yunet_path() -> Path:
     """The YuNet ONNX file beside the repository (../shared/models) or $KIOSK_YUNET."""
     import os
-    default = Path(__file__).resolve().parents[3] / "shared" / "models" / \
+    default = Path(__file__).resolve().parents[4] / "shared" / "models" / \
         "face_detection_yunet_2026may.onnx"
     return Path(os.environ.get("KIOSK_YUNET", default))
 
