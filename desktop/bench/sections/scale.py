@@ -1,5 +1,5 @@
 """Gallery scale: search latency, memory, build time and recall@1 of Faiss indexes from 1k
-to 1M vectors, to choose the index type by gallery size (desktop/engine/index.py).
+to 1M vectors, to choose the index type by gallery size (desktop/engine/gallery/faiss_index.py).
 
 Vectors: the bench gallery's real FaceNet embeddings first, then synthetic identities
 drawn from a Gaussian fitted to real embeddings (mean + shrunk covariance), L2-normalised,

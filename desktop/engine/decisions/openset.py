@@ -1,6 +1,6 @@
 """Open-set identification figures from vectors: scoring rules, FNIR at FPIR, intervals.
 
-Pure numpy, no models: ``evaluation.py`` feeds it cached embeddings, the tests feed it
+Pure numpy, no models: ``evaluation/accuracy.py`` feeds it cached embeddings, the tests feed it
 synthetic ones. The figures follow NIST FRVT 1:N: a genuine probe is a hit only when its
 own person is the top candidate at or above the threshold (FNIR counts every other
 outcome); an impostor probe is a false positive when its top candidate reaches it.

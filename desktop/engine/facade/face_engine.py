@@ -1,6 +1,6 @@
 """The engine facade: photos in, identities out. Every front end calls this class.
 
-Models (MTCNN + FaceNet) are loaded once into ``Models`` (models.py) and may be shared by
+Models (MTCNN + FaceNet) are loaded once into ``Models`` (faces/networks.py) and may be shared by
 several engines (tests open many databases with one set of models).
 """
 from __future__ import annotations
@@ -276,7 +276,7 @@ class FaceEngine:
 
     def reembed(self, progress: Callable[[int, int], None] | None = None) -> int:
         """Make the loaded model the gallery's active one without re-enrolling anyone
-        (``reembed --model``; see reembedding.py for what older samples allow)."""
+        (``reembed --model``; see gallery/reembed.py for what older samples allow)."""
         from desktop.engine.gallery.reembed import reembed_vectors
         rows = self.gallery.reembed_inputs()
         if not rows and not self.gallery.model_mismatch:

@@ -2,8 +2,8 @@
 
 Such a face is reported as "unknown: low quality" instead of being matched, and an
 enrollment sample must pass the same gate. Each test is off at 0; the defaults in
-``desktop/config.py`` come from LFW and ../shared/faces (``python main.py evaluate``: what the gate
-costs in genuine probes turned away and saves in false accepts).
+``desktop/engine/settings/config.py`` come from LFW and ../shared/faces (``python main.py
+evaluate``: what the gate costs in genuine probes turned away and saves in false accepts).
 """
 from __future__ import annotations
 

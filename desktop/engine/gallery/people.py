@@ -1,7 +1,7 @@
 """Enrolled people and their face samples, with a Faiss index derived from the database.
 
 The store is the truth; the index, the names and the templates searched are derived from
-it and kept in step by ``GalleryIndex`` (gallery_index.py).
+it and kept in step by ``GalleryIndex`` (gallery/derived.py).
 """
 from __future__ import annotations
 

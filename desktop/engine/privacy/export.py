@@ -76,7 +76,7 @@ def export_person(engine, name: str, out: Path, actor: str) -> dict[str, int]:
             for sid, _e, crop, *_rest, face in samples:
                 if crop:
                     archive.writestr(f"crops/{sid}.jpg", crop)
-                if face:  # the model-neutral face kept for re-embedding (modelstore.py)
+                if face:  # the model-neutral face kept for re-embedding (storage/embeddings.py)
                     archive.writestr(f"faces/{sid}.jpg", face)
             for cid, _ts, _d, _s, snap in checkins:
                 if snap:

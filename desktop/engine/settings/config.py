@@ -2,7 +2,7 @@
 
 Precedence, lowest to highest: these defaults, ``<db>/settings.json`` (written by the
 settings dialog, which saves only what the user changed there), environment variables,
-command-line flags (settings_file.py reads them). Engine classes take the same values as
+command-line flags (settings/file.py reads them). Engine classes take the same values as
 constructor keywords whose defaults come from ``DEFAULTS`` below, so a number is written
 down exactly once. Every value is checked against ``settings_file.LIMITS`` on the way in
 (``coerce``), with a message that says which setting and what it accepts.
@@ -36,7 +36,7 @@ class Settings:
 
     # --- models --------------------------------------------------------------------
     model: str = "facenet"
-    """Face model: 'facenet', 'dlib', 'fusion' (both) or 'onnx:PATH' (desktop/engine/embedders);
+    """Face model: 'facenet', 'dlib', 'fusion' (both) or 'onnx:PATH' (desktop/engine/faces/embedders);
     a gallery made with another model is switched by `reembed --model`."""
     dlib_alignment: str = "landmarks"
     """dlib's input: 'landmarks' (warp from MTCNN's points) or 'dlib' (its shape predictor)."""

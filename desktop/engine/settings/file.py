@@ -1,4 +1,4 @@
-"""settings.json, the environment and flags into ``Settings`` (config.py), every value
+"""settings.json, the environment and flags into ``Settings`` (settings/config.py), every value
 checked on the way in: the ranges and choices each setting accepts, ``coerce``,
 ``load_settings`` and the writer behind ``Settings.save``."""
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Writing settings.json: ``Settings.save`` merges a user's changes into the file, or
 writes every persistable field, atomically and never with the secrets. Apart from
-config.py and file.py (which import ``Settings``) so that neither imports the other."""
+settings/config.py and file.py (which import ``Settings``) so that neither imports the other."""
 from __future__ import annotations
 
 import dataclasses
@@ -31,7 +31,7 @@ def read_json(path: Path) -> dict[str, Any]:
 
 def save_settings(settings: Any, changes: dict[str, Any] | None = None) -> None:
     """``Settings.save``: merge ``changes`` into settings.json (or write every persistable
-    field), atomically, never the secrets. ``settings`` is a ``Settings`` (config.py)."""
+    field), atomically, never the secrets. ``settings`` is a ``Settings`` (settings/config.py)."""
     path = settings.db_dir / SETTINGS_FILE
     if changes is None:
         data = {f.name: jsonable(getattr(settings, f.name)) for f in dataclasses.fields(settings)

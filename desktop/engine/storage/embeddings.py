@@ -1,5 +1,5 @@
 """Several face models in one gallery: the SQL behind the ``models`` and ``embeddings``
-tables and the model-neutral crop of each sample (schema version 3, see database.py).
+tables and the model-neutral crop of each sample (schema version 3, see storage/sqlite.py).
 
 ``samples.embedding`` holds the vectors of the gallery's active model (meta ``model_id``),
 from which the Faiss index and the templates are derived; ``embeddings`` holds every

@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 SCHEMA_VERSION = 3
 """2: checkins and visitors record the kiosk that saw them (``kiosk``).
 3: several face models: samples keep a model-neutral crop (``face``, ``face_meta``), every
-model's vectors live in ``embeddings``, and ``models`` records each model (modelstore.py).
+model's vectors live in ``embeddings``, and ``models`` records each model (storage/embeddings.py).
 ``samples.embedding`` stays the vectors of the gallery's active model (meta ``model_id``)."""
 
 # AUTOINCREMENT: ids are never reused, so an index that is one write behind another
