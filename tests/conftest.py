@@ -19,6 +19,11 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
+# Tests live in tests/unit/<package>/, tests/integration/ and tests/gui/ and share a few
+# helpers by module name (``from test_server import running``): every folder is importable.
+for _folder in sorted({p.parent for p in Path(__file__).parent.rglob("test_*.py")}):
+    if str(_folder) not in sys.path:
+        sys.path.append(str(_folder))
 FACES = Path(os.environ.get("KIOSK_FACES", ROOT.parent / "shared" / "faces"))
 WEIGHTS = Path(os.environ.get("FACENET_WEIGHTS", ROOT.parent / "shared" / "models" /
                               "20180408-102900-casia-webface-features.pt"))

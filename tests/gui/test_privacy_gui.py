@@ -3,8 +3,8 @@ ask for it first (require_consent defaults to 'window'), and record it."""
 from __future__ import annotations
 
 import pytest
+from gui_helpers import WAIT, dialog, slideshow
 from PyQt5.QtWidgets import QApplication, QLabel
-from test_gui import WAIT, dialog, slideshow
 
 from desktop.engine.facade.face_engine import FaceEngine
 from desktop.engine.storage import consent
