@@ -180,6 +180,11 @@ class LivePipeline:
             self._rebuild.set()
         self._reset.set()
 
+    @property
+    def stale_before(self) -> int:
+        """Results of frames up to this sequence number are dropped (``is_current``)."""
+        return self._stale_before
+
     def is_current(self, recognition: Recognition) -> bool:
         """False for a result of a frame captured before the last reset or source change."""
         return recognition.frame_seq > self._stale_before

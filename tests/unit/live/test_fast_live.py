@@ -145,7 +145,7 @@ def test_pipeline_recognises_the_newest_frames_and_drops_stale_results(synthetic
         seqs = [r.frame_seq for r in seen.results]
         assert seqs == sorted(seqs) and set(seqs) <= set(seen.frames)
         pipeline.reset()
-        stale = pipeline._stale_before
+        stale = pipeline.stale_before
         count = len(seen.results)
         wait_for(lambda: len(seen.results) > count)
         assert all(r.frame_seq > stale for r in seen.results[count:])
@@ -190,8 +190,8 @@ def test_reconfigure_checks_everything_first_then_applies_what_changed(synthetic
         assert pipeline.source_spec == str(clip) and pipeline.source_id == 1
         assert applied.restart_needed == ("weights",)
         wait_for(lambda: len(seen.results) >= 1)
-        before = pipeline._stale_before
+        before = pipeline.stale_before
         reconfigure(synthetic, {"confirm_frames": 3}, pipeline)
-        assert pipeline._stale_before >= before and pipeline.source_id == 1
+        assert pipeline.stale_before >= before and pipeline.source_id == 1
     finally:
         pipeline.stop()
