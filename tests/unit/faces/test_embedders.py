@@ -169,11 +169,13 @@ def _cli(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
 
 
 def test_cli_model_option_and_env_give_clear_errors(tmp_path):
-    proc = _cli("--model", f"onnx:{tmp_path / 'missing.onnx'}", "people", "--db",
+    # delete opens the engine, which loads the model (people reads the store alone)
+    proc = _cli("--model", f"onnx:{tmp_path / 'missing.onnx'}", "delete", "Nobody", "--db",
                 str(tmp_path / "db"))
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "ONNX model file not found" in proc.stderr
-    proc = _cli("people", "--db", str(tmp_path / "db"), env={"FACE_KIOSK_MODEL": "arcface"})
+    proc = _cli("delete", "Nobody", "--db", str(tmp_path / "db"),
+                env={"FACE_KIOSK_MODEL": "arcface"})
     assert proc.returncode == 2 and "unknown model 'arcface'" in proc.stderr
 
 
