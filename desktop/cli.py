@@ -265,7 +265,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
     p.add_argument("--token", dest="api_token", help="bearer token (or $FACE_KIOSK_TOKEN)")
-    from desktop.db_cli import add_parser as add_db_parser
+    from desktop.cli_db import add_parser as add_db_parser
     add_db_parser(add)  # copy, serve (shared store); encrypt, decrypt, rekey (cli_privacy)
     cli_privacy.add_commands(add)
     p = add("bench", cmd_bench, "print where the time goes (stages, live loop, index scale)")
