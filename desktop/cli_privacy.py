@@ -92,7 +92,7 @@ def _new_key(args: argparse.Namespace) -> str:
 
 def cmd_db_key(settings: Settings, args: argparse.Namespace) -> int:
     """encrypt: plain -> the configured key; decrypt: key -> plain; rekey: key -> new key
-    (``db`` command of db_cli; SQLite only)."""
+    (``db`` command of cli_db; SQLite only)."""
     from desktop.engine.storage import audit
     from desktop.engine.storage import sqlcipher as crypto_db
     from desktop.engine.storage.sqlite import Database
