@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from synthetic import SyntheticEngine, face
+from synthetic import enroll, face, script, synthetic_engine
 from test_sources import write_video
 
 from desktop.engine.core.geometry import iou
@@ -18,9 +18,9 @@ from desktop.engine.video.feed import Frame
 
 @pytest.fixture
 def synthetic(tmp_path):
-    engine = SyntheticEngine(tmp_path / "db")
-    engine.enroll("Ada", 1)
-    engine.enroll("Grace", 2)
+    engine = synthetic_engine(tmp_path / "db")
+    enroll(engine, "Ada", 1)
+    enroll(engine, "Grace", 2)
     yield engine
     engine.close()
 
@@ -37,9 +37,9 @@ def test_iou_of_boxes():
 
 def test_tracks_follow_overlapping_boxes_and_drop_after_missed_frames(synthetic):
     live = LiveRecognizer(synthetic, confirm_frames=2, max_missed=1, record_attendance=False)
-    synthetic.script = {1: [face((10, 10, 50, 50), 1), face((100, 10, 140, 50), 2)],
-                        2: [face((14, 10, 54, 50), 1), face((104, 10, 144, 50), 2)],
-                        3: [face((18, 10, 58, 50), 1)]}
+    script(synthetic).update({1: [face((10, 10, 50, 50), 1), face((100, 10, 140, 50), 2)],
+                              2: [face((14, 10, 54, 50), 1), face((104, 10, 144, 50), 2)],
+                              3: [face((18, 10, 58, 50), 1)]})
     first = live.process(frame(1), now=1.0)
     second = live.process(frame(2), now=1.1)
     assert sorted(t.id for t in first.tracks) == sorted(t.id for t in second.tracks)
@@ -52,7 +52,7 @@ def test_tracks_follow_overlapping_boxes_and_drop_after_missed_frames(synthetic)
 def test_a_label_needs_agreeing_frames_then_is_steady_and_checks_in_once(synthetic):
     live = LiveRecognizer(synthetic, confirm_frames=2, recheck_seconds=1.0,
                           instant_decisions=False)
-    synthetic.script = {n: [face((10 + n, 10, 60 + n, 60), 1)] for n in range(1, 8)}
+    script(synthetic).update({n: [face((10 + n, 10, 60 + n, 60), 1)] for n in range(1, 8)})
     first = live.process(frame(1), now=0.0)
     assert first.tracks[0].label is None and first.tracks[0].text == "..."
     second = live.process(frame(2), now=0.1)
@@ -70,7 +70,7 @@ def test_a_decisive_first_decision_is_shown_at_once_a_borderline_one_waits(synth
     live = LiveRecognizer(synthetic, confirm_frames=2)
     boxes = [(10, 10, 60, 60), (100, 10, 150, 60), (200, 10, 250, 60)]
     for n in (1, 2):  # Ada (clear), Grace at similarity 0.65 (named, not decisive), a stranger
-        synthetic.script[n] = [face(boxes[0], 1), face(boxes[1], 2, similarity=0.65),
+        script(synthetic)[n] = [face(boxes[0], 1), face(boxes[1], 2, similarity=0.65),
                                face(boxes[2], 0)]
     first = sorted(live.process(frame(1), now=0.0).tracks, key=lambda t: t.box[0])
     assert [t.label for t in first] == ["Ada", None, UNKNOWN]
@@ -87,7 +87,7 @@ def test_a_face_first_unknown_then_recognised_checks_in_with_its_snapshot(synthe
     synthetic.attendance.store_checkin_snapshots = True
     live = LiveRecognizer(synthetic, confirm_frames=2, recheck_seconds=0.0)
     poor, good = face((10, 10, 60, 60), 1, similarity=0.30), face((10, 10, 60, 60), 1)
-    synthetic.script = {1: [poor], 2: [poor], 3: [good], 4: [good]}
+    script(synthetic).update({1: [poor], 2: [poor], 3: [good], 4: [good]})
     assert live.process(frame(1), now=0.0).tracks[0].label == UNKNOWN  # shown at once...
     assert synthetic.attendance.visitors() == 0  # ...but not counted on one decision
     live.process(frame(2), now=0.1)
@@ -101,7 +101,7 @@ def test_a_face_first_unknown_then_recognised_checks_in_with_its_snapshot(synthe
 
 def test_a_stranger_is_unknown_and_counted_once_as_a_visitor(synthetic):
     live = LiveRecognizer(synthetic, confirm_frames=2, recheck_seconds=0.0)
-    synthetic.script = {n: [face((10, 10, 60, 60), 0)] for n in range(1, 5)}
+    script(synthetic).update({n: [face((10, 10, 60, 60), 0)] for n in range(1, 5)})
     for n in range(1, 5):
         result = live.process(frame(n), now=n / 10)
     assert result.tracks[0].label == UNKNOWN and result.tracks[0].text == UNKNOWN
@@ -164,7 +164,7 @@ def test_the_gate_decides_which_frames_are_recognised(synthetic, tmp_path):
         pipeline.set_source(str(clip))
         wait_for(lambda: len(seen.frames) >= 10)
         time.sleep(0.2)
-        assert seen.results == [] and synthetic.calls == 0
+        assert seen.results == [] and synthetic.models.detector.calls == 0
     finally:
         pipeline.stop()
 
