@@ -133,43 +133,49 @@ def wait_for(condition, timeout: float = 10.0) -> None:
         time.sleep(0.02)
 
 
-def test_pipeline_recognises_the_newest_frames_and_drops_stale_results(synthetic, tmp_path):
+@pytest.fixture
+def running(synthetic):
+    """Start a LivePipeline over the synthetic engine with a Collect listener; every
+    pipeline started is stopped after the test."""
+    started: list[LivePipeline] = []
+
+    def start(**options) -> tuple[LivePipeline, Collect]:
+        pipeline, seen = LivePipeline(synthetic, **options), Collect()
+        pipeline.add_listener(seen)
+        pipeline.start()
+        started.append(pipeline)
+        return pipeline, seen
+    yield start
+    for pipeline in started:
+        pipeline.stop()
+
+
+def test_pipeline_recognises_the_newest_frames_and_drops_stale_results(tmp_path, running):
     clip = write_video(tmp_path / "clip.avi", frames=20, fps=50)
-    pipeline = LivePipeline(synthetic)
-    seen = Collect()
-    pipeline.add_listener(seen)
-    pipeline.start()
-    try:
-        pipeline.set_source(str(clip))
-        wait_for(lambda: len(seen.results) >= 3)
-        seqs = [r.frame_seq for r in seen.results]
-        assert seqs == sorted(seqs) and set(seqs) <= set(seen.frames)
-        pipeline.reset()
-        stale = pipeline.stale_before
-        count = len(seen.results)
-        wait_for(lambda: len(seen.results) > count)
-        assert all(r.frame_seq > stale for r in seen.results[count:])
-        assert all(pipeline.is_current(r) for r in seen.results[count:])
-    finally:
-        pipeline.stop()
+    pipeline, seen = running()
+    pipeline.set_source(str(clip))
+    wait_for(lambda: len(seen.results) >= 3)
+    seqs = [r.frame_seq for r in seen.results]
+    assert seqs == sorted(seqs) and set(seqs) <= set(seen.frames)
+    pipeline.reset()
+    stale = pipeline.stale_before
+    count = len(seen.results)
+    wait_for(lambda: len(seen.results) > count)
+    assert all(r.frame_seq > stale for r in seen.results[count:])
+    assert all(pipeline.is_current(r) for r in seen.results[count:])
 
 
-def test_the_gate_decides_which_frames_are_recognised(synthetic, tmp_path):
+def test_the_gate_decides_which_frames_are_recognised(synthetic, tmp_path, running):
     clip = write_video(tmp_path / "clip.avi", frames=10, fps=50)
-    pipeline = LivePipeline(synthetic, gate=SkipAll())
-    seen = Collect()
-    pipeline.add_listener(seen)
-    pipeline.start()
-    try:
-        pipeline.set_source(str(clip))
-        wait_for(lambda: len(seen.frames) >= 10)
-        time.sleep(0.2)
-        assert seen.results == [] and synthetic.models.detector.calls == 0
-    finally:
-        pipeline.stop()
+    pipeline, seen = running(gate=SkipAll())
+    pipeline.set_source(str(clip))
+    wait_for(lambda: len(seen.frames) >= 10)
+    time.sleep(0.2)
+    assert seen.results == [] and synthetic.models.detector.calls == 0
 
 
-def test_reconfigure_checks_everything_first_then_applies_what_changed(synthetic, tmp_path):
+def test_reconfigure_checks_everything_first_then_applies_what_changed(synthetic, tmp_path,
+                                                                       running):
     from desktop.engine.core.errors import SettingsError
     from desktop.engine.live.apply_settings import reconfigure
     with pytest.raises(SettingsError, match="confirm_frames"):
@@ -179,19 +185,13 @@ def test_reconfigure_checks_everything_first_then_applies_what_changed(synthetic
         reconfigure(synthetic, {"no_such_setting": 1})
 
     clip = write_video(tmp_path / "clip.avi", frames=10, fps=50)
-    pipeline = LivePipeline(synthetic)
-    seen = Collect()
-    pipeline.add_listener(seen)
-    pipeline.start()
-    try:
-        applied = reconfigure(synthetic, {"cooldown_minutes": "3", "source": str(clip),
-                                          "weights": "casia-webface"}, pipeline)
-        assert synthetic.attendance.cooldown == 180.0
-        assert pipeline.source_spec == str(clip) and pipeline.source_id == 1
-        assert applied.restart_needed == ("weights",)
-        wait_for(lambda: len(seen.results) >= 1)
-        before = pipeline.stale_before
-        reconfigure(synthetic, {"confirm_frames": 3}, pipeline)
-        assert pipeline.stale_before >= before and pipeline.source_id == 1
-    finally:
-        pipeline.stop()
+    pipeline, seen = running()
+    applied = reconfigure(synthetic, {"cooldown_minutes": "3", "source": str(clip),
+                                      "weights": "casia-webface"}, pipeline)
+    assert synthetic.attendance.cooldown == 180.0
+    assert pipeline.source_spec == str(clip) and pipeline.source_id == 1
+    assert applied.restart_needed == ("weights",)
+    wait_for(lambda: len(seen.results) >= 1)
+    before = pipeline.stale_before
+    reconfigure(synthetic, {"confirm_frames": 3}, pipeline)
+    assert pipeline.stale_before >= before and pipeline.source_id == 1
