@@ -12,19 +12,17 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import cli_accuracy, cli_privacy, cli_traffic
-from .cli_common import common_options, open_engine, positive, print_json, progress
-from .config import Settings
-from .engine.errors import DuplicateFaceError, KioskError
-from .logging_setup import setup_logging
-from .settings_file import load_settings
+from desktop import cli_accuracy, cli_privacy, cli_traffic
+from desktop.cli_common import common_options, open_engine, positive, print_json, progress
+from desktop.engine import DuplicateFaceError, KioskError, Settings, load_settings
+from desktop.logging_setup import setup_logging
 
 log = logging.getLogger("desktop.cli")
 
 
 def _images(paths: list[str]) -> Iterator[tuple[str, object]]:
     """(path, RGB array or the KioskError explaining why not) for each path."""
-    from .engine.images import load_image
+    from desktop.engine import load_image
     for path in paths:
         try:
             yield path, load_image(path)
@@ -34,7 +32,7 @@ def _images(paths: list[str]) -> Iterator[tuple[str, object]]:
 
 # ----------------------------------------------------------------------------- commands
 def cmd_enroll(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.usecases import enroll_files
+    from desktop.engine import enroll_files
     report = enroll_files(open_engine(settings), args.name, args.images, force=args.force,
                           strict=args.strict,
                           consent=cli_privacy.consent_from_args(settings, args))
@@ -49,7 +47,7 @@ def cmd_enroll(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_enroll_folder(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.enrollment import enroll_folder
+    from desktop.engine import enroll_folder
     engine = open_engine(settings)
     summary = enroll_folder(engine, Path(args.folder), force=args.force, strict=args.strict,
                             consent=cli_privacy.consent_from_args(settings, args),
@@ -60,7 +58,7 @@ def cmd_enroll_folder(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_identify(settings: Settings, args: argparse.Namespace) -> int:
     """Exit 0 when at least one image was read (each unreadable one is reported), 2 if none."""
-    from .engine.liveness import check_mode
+    from desktop.engine import check_mode
     liveness = check_mode(args.liveness, photo=True) if args.liveness else None
     engine = open_engine(settings)
     read = 0
@@ -90,7 +88,7 @@ def cmd_identify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.images import load_image
+    from desktop.engine import load_image
     engine = open_engine(settings)
     result = engine.verify(load_image(args.image_a), load_image(args.image_b))
     if args.json:
@@ -103,7 +101,7 @@ def cmd_verify(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.images import load_image
+    from desktop.engine import load_image
     engine = open_engine(settings)
     query, hits = engine.search(load_image(args.image), k=args.top_k)
     if not hits:
@@ -111,22 +109,27 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     for rank, hit in enumerate(hits, 1):
         print(f"{rank}. {hit.name}  similarity {hit.similarity:.3f}")
     if args.plot:
-        from .engine.plotting import save_search_plot
+        from desktop.engine import save_search_plot
         save_search_plot(Path(args.plot), query, hits, engine.threshold)
         print(f"wrote {args.plot}")
     return 0
 
 
 def cmd_people(settings: Settings, args: argparse.Namespace) -> int:
-    engine = open_engine(settings)
-    people = engine.gallery.people()
-    consents = cli_privacy.consent_column(engine)
-    for p in people:
-        enrolled = time.strftime("%Y-%m-%d %H:%M", time.localtime(p.created_at))
-        print(f"{p.name}\t{p.samples} sample(s)\tenrolled {enrolled}\t"
-              f"{consents.get(p.id, 'no consent recorded')}")
-    print(f"{len(people)} people, model {engine.gallery.model.name}, "
-          f"threshold {engine.threshold:.3f}", file=sys.stderr)
+    """Read straight from the store: no face model, no index (gallery/roster.py)."""
+    from desktop.engine import list_people, open_store, site_threshold, store_model
+    db = open_store(settings)
+    try:
+        people = list_people(db)
+        consents = cli_privacy.consent_column(db)
+        for p in people:
+            enrolled = time.strftime("%Y-%m-%d %H:%M", time.localtime(p.created_at))
+            print(f"{p.name}\t{p.samples} sample(s)\tenrolled {enrolled}\t"
+                  f"{consents.get(p.id, 'no consent recorded')}")
+        print(f"{len(people)} people, model {store_model(db) or settings.model}, "
+              f"threshold {site_threshold(db, settings):.3f}", file=sys.stderr)
+    finally:
+        db.close()
     return 0
 
 
@@ -156,8 +159,7 @@ def cmd_reembed(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.attendance import day_of, day_range
-    from .engine.store import open_attendance, open_store
+    from desktop.engine import day_of, day_range, open_attendance, open_store
     attendance = open_attendance(open_store(settings), settings)
     if args.action == "today":
         today = day_of(time.time())
@@ -177,13 +179,13 @@ def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
-    from .server import serve
+    from desktop.server import serve
     serve(settings)
     return 0
 
 
 def cmd_bench(settings: Settings, args: argparse.Namespace) -> int:
-    from .bench import run_bench
+    from desktop.bench import run_bench
     return run_bench(settings, args)
 
 
@@ -194,7 +196,7 @@ def cmd_window(settings: Settings, args: argparse.Namespace) -> int:
         build_parser().print_help(sys.stderr)
         raise KioskError("no screen to open the kiosk window on (DISPLAY is not set); use the "
                          "commands above, or start it from a desktop session")
-    from .gui.app import run_app
+    from desktop.gui.app import run_app
     return run_app(settings)
 
 
@@ -202,7 +204,8 @@ def cmd_window(settings: Settings, args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     common = common_options(suppress=True)
     parser = argparse.ArgumentParser(
-        prog="main.py", parents=[common_options(suppress=False)],
+        prog="face-kiosk" if Path(sys.argv[0]).name == "face-kiosk" else "main.py",
+        parents=[common_options(suppress=False)],
         description="Face-recognition reception kiosk. Without a command, opens the window.")
     parser.add_argument("--source", help="camera index, video file, image folder or stream URL")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -263,7 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="bind address (default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default 8000)")
     p.add_argument("--token", dest="api_token", help="bearer token (or $FACE_KIOSK_TOKEN)")
-    from .db_cli import add_parser as add_db_parser
+    from desktop.cli_db import add_parser as add_db_parser
     add_db_parser(add)  # copy, serve (shared store); encrypt, decrypt, rekey (cli_privacy)
     cli_privacy.add_commands(add)
     cli_traffic.add_commands(add)

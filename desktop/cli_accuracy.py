@@ -6,13 +6,12 @@ import argparse
 from collections.abc import Callable
 from pathlib import Path
 
-from .cli_common import fraction, load_models, open_engine, positive, print_json, progress
-from .config import Settings
+from desktop.cli_common import fraction, load_models, open_engine, positive, print_json, progress
+from desktop.engine import Settings
 
 
 def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.evaluation import evaluate
-    from .engine.store import open_store
+    from desktop.engine import evaluate, open_store
     threshold = settings.threshold
     if threshold is None and (settings.db_url or settings.db_path.exists()):
         store = open_store(settings)
@@ -59,7 +58,7 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.evaluation import calibrate
+    from desktop.engine import calibrate
     engine = open_engine(settings)
     threshold, result = calibrate(engine.models, settings, Path(args.folder),
                                   target_far=args.target_far, k=args.k,
@@ -72,8 +71,8 @@ def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
     if args.dry_run:
         return 0
     engine.gallery.set_threshold(threshold)
-    from .engine import audit
-    from .engine.store import describe
+    from desktop.engine import describe
+    from desktop.engine.storage import audit
     audit.record(engine.db, "threshold", "cli", value=round(threshold, 4))
     print(f"saved as the threshold of {describe(engine.db)}")
     return 0

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .config import Settings
+from desktop.engine import Settings
 
 
 def progress(desc: str, total: int) -> Callable[[int, int], None]:
@@ -28,13 +28,13 @@ def progress(desc: str, total: int) -> Callable[[int, int], None]:
 
 def open_engine(settings: Settings, **kwargs):
     """The engine for one command; the audit trail names the command line."""
-    from .engine.recognizer import FaceEngine
+    from desktop.engine import FaceEngine
     return FaceEngine(settings, frontend="cli", **kwargs)
 
 
 def load_models(settings: Settings):
     """The networks alone, for commands that need no database (evaluate)."""
-    from .engine.models import Models
+    from desktop.engine import Models
     return Models(settings)
 
 

@@ -10,9 +10,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .cli_common import open_engine
-from .config import Settings
-from .engine.errors import KioskError
+from desktop.cli_common import open_engine
+from desktop.engine import KioskError, Settings
 
 ACTOR = "cli"
 
@@ -28,7 +27,8 @@ def add_consent_options(p: argparse.ArgumentParser) -> None:
 
 def consent_from_args(settings: Settings, args: argparse.Namespace):
     """The Consent the options describe, or None."""
-    from .engine.consent import Consent, from_file
+    from desktop.engine import Consent
+    from desktop.engine.storage.consent import from_file
     if args.consent_file:
         return from_file(Path(args.consent_file), args.consent_by)
     if args.consent:
@@ -39,17 +39,17 @@ def consent_from_args(settings: Settings, args: argparse.Namespace):
     return None
 
 
-def consent_column(engine) -> dict[int, str]:
+def consent_column(db) -> dict[int, str]:
     """Person id -> 'consent 2026-01-31' for the `people` listing."""
-    from .engine.consent import all_people
+    from desktop.engine.storage.consent import all_people
     return {pid: "consent " + time.strftime("%Y-%m-%d", time.localtime(rec.given_at))
-            for pid, rec in all_people(engine.db).items()}
+            for pid, rec in all_people(db).items()}
 
 
 # ----------------------------------------------------------------------------- commands
 def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine import audit
-    from .engine.store import open_store
+    from desktop.engine import open_store
+    from desktop.engine.storage import audit
     db = open_store(settings)
     try:
         if args.verify:
@@ -72,7 +72,7 @@ def cmd_audit(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_person_export(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine.subject_export import default_path
+    from desktop.engine.privacy.export import default_path
     # --out is the user's own choice of place; the default stays in the working folder
     out = Path(args.out) if args.out else default_path(args.name)
     if out.exists() and not args.force:  # before the models load
@@ -86,7 +86,7 @@ def cmd_person_export(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _new_key(args: argparse.Namespace) -> str:
-    from .engine.crypto_db import read_key_file
+    from desktop.engine import read_key_file
     if args.new_key_file:
         return read_key_file(Path(args.new_key_file))
     key = os.environ.get("FACE_KIOSK_NEW_KEY", "")
@@ -97,9 +97,10 @@ def _new_key(args: argparse.Namespace) -> str:
 
 def cmd_db_key(settings: Settings, args: argparse.Namespace) -> int:
     """encrypt: plain -> the configured key; decrypt: key -> plain; rekey: key -> new key
-    (``db`` command of db_cli; SQLite only)."""
-    from .engine import audit, crypto_db
-    from .engine.database import Database
+    (``db`` command of cli_db; SQLite only)."""
+    from desktop.engine.storage import audit
+    from desktop.engine.storage import sqlcipher as crypto_db
+    from desktop.engine.storage.sqlite import Database
     if settings.db_url:
         raise KioskError("db encrypt/decrypt/rekey work on the SQLite file; a shared "
                          "PostgreSQL store is protected by the server (disk encryption, TLS)")

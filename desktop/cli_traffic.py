@@ -8,16 +8,14 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from .config import Settings
-from .engine.errors import KioskError
+from desktop.engine import KioskError, Settings
 
 ACTOR = "cli"
 
 
 def cmd_traffic(settings: Settings, args: argparse.Namespace) -> int:
-    from .engine import traffic
-    from .engine.attendance import day_range
-    from .engine.store import open_attendance, open_store
+    from desktop.engine import day_range, open_attendance, open_store
+    from desktop.engine.attendance import traffic
     if args.day and (args.date_from or args.date_to):
         raise KioskError("give --day, or --from and --to, not both")
     first, last = day_range(args.day or args.date_from, args.day or args.date_to,

@@ -17,7 +17,7 @@ import socket
 import subprocess
 from pathlib import Path
 
-from .engine.errors import KioskError
+from desktop.engine.core.errors import KioskError
 
 log = logging.getLogger(__name__)
 

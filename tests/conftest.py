@@ -19,6 +19,11 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 ROOT = Path(__file__).resolve().parent.parent
+# Tests live in tests/unit/<package>/, tests/integration/ and tests/gui/ and share a few
+# helpers by module name (``from test_server import running``): every folder is importable.
+for _folder in sorted({p.parent for p in Path(__file__).parent.rglob("test_*.py")}):
+    if str(_folder) not in sys.path:
+        sys.path.append(str(_folder))
 FACES = Path(os.environ.get("KIOSK_FACES", ROOT.parent / "shared" / "faces"))
 WEIGHTS = Path(os.environ.get("FACENET_WEIGHTS", ROOT.parent / "shared" / "models" /
                               "20180408-102900-casia-webface-features.pt"))
@@ -65,22 +70,22 @@ def weights_path() -> Path:
 @pytest.fixture(scope="session")
 def models(weights_path):
     """MTCNN + FaceNet (CASIA-WebFace weights), loaded once for the whole run."""
-    from desktop.config import Settings
-    from desktop.engine.models import Models
+    from desktop.engine.faces.networks import Models
+    from desktop.engine.settings.config import Settings
     return Models(Settings(weights=str(weights_path), antispoof_weights=str(ANTISPOOF)))
 
 
 @pytest.fixture(scope="session")
 def dlib_models(weights_path):
     """MTCNN + dlib through the same Models class the engine uses (--model dlib)."""
-    from desktop.config import Settings
-    from desktop.engine.models import Models
+    from desktop.engine.faces.networks import Models
+    from desktop.engine.settings.config import Settings
     return Models(Settings(model="dlib", weights=str(weights_path)))
 
 
 @pytest.fixture
 def settings(tmp_path, weights_path):
-    from desktop.settings_file import load_settings
+    from desktop.engine.settings.file import load_settings
     return load_settings(tmp_path / "db", weights=str(weights_path),
                          antispoof_weights=str(ANTISPOOF))
 
@@ -88,7 +93,7 @@ def settings(tmp_path, weights_path):
 @pytest.fixture
 def engine(settings, models):
     """A FaceEngine over a fresh SQLite database in a temp dir, sharing the session models."""
-    from desktop.engine.recognizer import FaceEngine
+    from desktop.engine.facade.face_engine import FaceEngine
     eng = FaceEngine(settings, models)
     yield eng
     eng.close()
@@ -125,7 +130,7 @@ def gui_thread_gc():
 
 @pytest.fixture(scope="session")
 def load():
-    from desktop.engine.images import load_image
+    from desktop.engine.core.images import load_image
 
     def _load(path: Path) -> np.ndarray:
         return load_image(path)

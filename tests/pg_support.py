@@ -12,7 +12,7 @@ import pytest
 
 @pytest.fixture(scope="session")
 def pg_server():
-    from desktop.engine.errors import KioskError
+    from desktop.engine.core.errors import KioskError
     from desktop.pgserver import LocalPostgres
     try:
         import psycopg  # noqa: F401

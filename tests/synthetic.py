@@ -1,24 +1,25 @@
-"""A model-free engine for the fast test tier: scripted detections, synthetic embeddings,
-and the real gallery, Faiss index, decision rule and attendance on a real SQLite file.
+"""Fake networks for the fast test tier, plugged into the real ``FaceEngine``: scripted
+detections and coded embeddings, with the real gallery, Faiss index, templates, decision
+rule and attendance on a real SQLite file.
 
-Only the two networks are replaced: ``faces`` returns the detections a frame's script
-says, and ``embed`` turns a crop that encodes a person number into that person's unit
-vector (plus a little noise), so everything downstream runs for real, in milliseconds.
+Only the two networks are replaced: the detector returns the detections a frame's script
+says, and the embedder turns a face whose landmarks encode a person number into that
+person's unit vector (plus a little noise), so everything downstream is the code that
+ships, and runs in milliseconds.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from desktop.config import Settings
-from desktop.engine.attendance import Attendance
-from desktop.engine.database import Database
-from desktop.engine.detection import Detection
-from desktop.engine.embedding import EMBEDDING_DIM, ModelInfo
-from desktop.engine.gallery import Gallery
-from desktop.engine.matching import Match, decide
-from desktop.engine.results import Face
+from desktop.engine.core.types import EMBEDDING_DIM, Detection, ModelInfo
+from desktop.engine.facade.face_engine import FaceEngine
+from desktop.engine.faces.results import Face
+from desktop.engine.settings.config import Settings
 
 MODEL = ModelInfo(name="20180408-102900-casia-webface-features",
                   model_id="synthetic:0000000000000000")
@@ -35,46 +36,43 @@ def identity(person: int, noise: float = 0.02, seed: int = 0) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
-def face(box: Box, person: int, similarity: float = 1.0) -> Face:
-    """A detection at ``box`` whose crop encodes ``person`` (0 = a stranger) and, below 1,
-    about how similar its embedding is to that person (a borderline face)."""
+def coded_crop(person: int, similarity: float = 1.0) -> np.ndarray:
     crop = np.full((160, 160, 3), person, np.uint8)
     crop[..., 1] = round(similarity * 100)
+    return crop
+
+
+def face(box: Box, person: int, similarity: float = 1.0) -> Face:
+    """A detection at ``box`` that encodes ``person`` (0 = a stranger) and, below 1, about
+    how similar its embedding is to that person (a borderline face), in its landmarks."""
     landmarks = np.zeros((5, 2), np.float32)
-    return Face(Detection(box, 0.99, landmarks), crop)
+    landmarks[0] = (person, similarity)
+    return Face(Detection(box, 0.99, landmarks), coded_crop(person, similarity))
 
 
-class SyntheticEngine:
-    """What ``LiveRecognizer`` and ``LivePipeline`` use of ``FaceEngine``, without models."""
+class ScriptedDetector:
+    """MTCNN's place: the faces a frame's script says (the frame number is its first
+    pixel value)."""
 
-    def __init__(self, folder: Path, **settings) -> None:
-        self.settings = Settings(db_dir=folder, **settings)
-        self.threshold = 0.55
-        self.frontend = "engine"
-        self.db = Database(self.settings.db_path)
-        self.gallery = Gallery(self.db, MODEL)
-        self.attendance = Attendance(self.db)
+    def __init__(self) -> None:
         self.script: dict[int, list[Face]] = {}
-        """Frame number (the frame's first pixel value) -> the faces in it."""
         self.calls = 0
 
-    @property
-    def checkin_liveness(self) -> str:
-        return self.settings.liveness if self.settings.liveness_at_checkin else "off"
-
-    def enroll(self, name: str, person: int) -> None:
-        vectors = np.stack([identity(person, seed=s) for s in range(3)])
-        crops = [np.full((160, 160, 3), person, np.uint8)] * 3
-        self.gallery.add_samples(name, vectors, crops, ["synthetic"] * 3)
-
-    def faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
+    def detect(self, rgb: np.ndarray, max_side: int | None = None) -> list[Detection]:
         self.calls += 1
-        return list(self.script.get(int(rgb[0, 0, 0]), []))
+        return [f.detection for f in self.script.get(int(rgb[0, 0, 0]), [])]
 
-    live_faces = faces
+
+class CodedEmbedder:
+    """FaceNet's place: the crop carries the person number its landmarks encode."""
+    info = MODEL
+
+    def crop(self, rgb: np.ndarray, detection: Detection) -> np.ndarray:
+        person, similarity = detection.landmarks[0]
+        return coded_crop(int(person), float(similarity))
 
     def embed(self, crops: list[np.ndarray]) -> np.ndarray:
-        if not crops:
+        if not len(crops):
             return np.zeros((0, EMBEDDING_DIM), np.float32)
         vectors = []
         for i, crop in enumerate(crops):
@@ -88,9 +86,42 @@ class SyntheticEngine:
             vectors.append(vector / np.linalg.norm(vector))
         return np.stack(vectors).astype(np.float32)
 
-    def match(self, vectors: np.ndarray) -> list[Match]:
-        return [decide(ranked, self.threshold, self.settings.match_margin)
-                for ranked in self.gallery.search(vectors, 2)]
 
-    def close(self) -> None:
-        self.db.close()
+class FakeModels:
+    """``Models`` with the fake networks, run on the calling thread."""
+
+    def __init__(self) -> None:
+        self.detector = ScriptedDetector()
+        self.embedder = CodedEmbedder()
+        self.load_seconds = 0.0
+
+    def run(self, func: Callable[..., Any], *args: Any) -> Any:
+        return func(*args)
+
+    def submit(self, func: Callable[..., Any], *args: Any) -> Future:
+        future: Future = Future()
+        future.set_result(func(*args))
+        return future
+
+    def liveness_scores(self, rgb: np.ndarray, boxes: list) -> np.ndarray:
+        return np.ones(len(boxes), np.float32)
+
+
+def synthetic_engine(folder: Path, **settings: Any) -> FaceEngine:
+    """The real FaceEngine over a fresh database in ``folder``, with the fake networks.
+    Threshold 0.55 unless given; the live loop uses the same (scripted) detector."""
+    options: dict[str, Any] = {"threshold": 0.55, "detector": "mtcnn", "live_detector": "same"}
+    options.update(settings)
+    return FaceEngine(Settings(db_dir=folder, **options), FakeModels())  # type: ignore[arg-type]
+
+
+def script(engine: FaceEngine) -> dict[int, list[Face]]:
+    """The faces each frame number shows (the fake detector's script)."""
+    return engine.models.detector.script  # type: ignore[attr-defined]
+
+
+def enroll(engine: FaceEngine, name: str, person: int) -> None:
+    """Three samples of ``person`` under ``name``, stored by the real gallery."""
+    vectors = np.stack([identity(person, seed=s) for s in range(3)])
+    crops = [coded_crop(person)] * 3
+    engine.gallery.add_samples(name, vectors, crops, ["synthetic"] * 3)

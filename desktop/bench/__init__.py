@@ -2,7 +2,7 @@
 the real weights, real photos and the real video (see runner.run_bench)."""
 from __future__ import annotations
 
-from .options import BenchOptions
-from .runner import run_bench
+from desktop.bench.options import BenchOptions
+from desktop.bench.runner import run_bench
 
 __all__ = ["BenchOptions", "run_bench"]

@@ -1,6 +1,6 @@
 """`python -m desktop.bench --help`: the bench with all of its flags."""
 import sys
 
-from .runner import main
+from desktop.bench.runner import main
 
 sys.exit(main())

@@ -14,12 +14,12 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..engine.errors import KioskError
-from ..engine.images import is_image_file, load_image
-from ..engine.live import UNKNOWN
-from ..engine.recognizer import FaceEngine
-from ..engine.subject import subject_face
-from .util import progress
+from desktop.bench.util import progress
+from desktop.engine.core.errors import KioskError
+from desktop.engine.core.images import is_image_file, load_image
+from desktop.engine.facade.face_engine import FaceEngine
+from desktop.engine.faces.subject import subject_face
+from desktop.engine.live.tracker import UNKNOWN
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..engine.errors import KioskError
+from desktop.engine.core.errors import KioskError
 
 SECTIONS = ("stages", "live", "tuning", "idle", "loaded", "threads", "scale", "startup",
             "soak")

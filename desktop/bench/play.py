@@ -15,11 +15,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from ..engine.configure import reconfigure
-from ..engine.pipeline import LivePipeline, PipelineListener
-from ..engine.recognizer import FaceEngine
-from .data import Appearance, Sequence
-from .scoring import LiveRun, Recorder, score
+from desktop.bench.data import Appearance, Sequence
+from desktop.bench.scoring import LiveRun, Recorder, score
+from desktop.engine.facade.face_engine import FaceEngine
+from desktop.engine.live.apply_settings import reconfigure
+from desktop.engine.live.pipeline import LivePipeline, PipelineListener
 
 
 @dataclass(frozen=True)
@@ -114,8 +114,8 @@ def play_window(engine: FaceEngine, clip: Clip) -> LiveRun:
     from PyQt5.QtCore import QEventLoop, QTimer
     from PyQt5.QtWidgets import QApplication
 
-    from ..gui.gc_guard import release_gui_gc
-    from ..gui.main_window import MainWindow
+    from desktop.gui.gc_guard import release_gui_gc
+    from desktop.gui.main_window import MainWindow
     app = QApplication.instance() or QApplication([])
     run = LiveRun(clip.name)
     recorder = Recorder(run, window=True)

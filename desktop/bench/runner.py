@@ -13,11 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ..config import Settings
-from ..engine.errors import KioskError
-from .options import BenchOptions, faces_root
-from .table import Table
-from .util import cpu_snapshot, in_thread, others_share
+from desktop.bench.options import BenchOptions, faces_root
+from desktop.bench.table import Table
+from desktop.bench.util import cpu_snapshot, in_thread, others_share
+from desktop.engine.core.errors import KioskError
+from desktop.engine.settings.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def run_bench(settings: Settings, args: argparse.Namespace | None = None, *,
     """
     options = options or BenchOptions.from_args(args or argparse.Namespace())
     if "shared_store" in options.sections:  # no model, no photos: before loading them
-        from .shared_store import main as bench_shared_store
+        from desktop.bench.sections.shared_store import main as bench_shared_store
         bench_shared_store(["--sizes", ",".join(str(n) for n in options.store_sizes)])
         options = options.replace(sections=tuple(s for s in options.sections
                                                  if s != "shared_store"))
@@ -51,7 +51,7 @@ def run_bench(settings: Settings, args: argparse.Namespace | None = None, *,
     if not root.is_dir():
         raise KioskError(f"the bench needs the developer photos at {root} (set KIOSK_FACES)")
     if models is None:
-        from ..engine.models import Models
+        from desktop.engine.faces.networks import Models
         models = Models(settings)
     tables: list[Table] = []
     header = machine_line(settings)
@@ -80,8 +80,8 @@ def run_bench(settings: Settings, args: argparse.Namespace | None = None, *,
 
 def _run_sections(bench_settings: Settings, settings: Settings, models, root: Path,
                   options: BenchOptions, emit) -> None:
-    from ..engine.recognizer import FaceEngine
-    from . import data
+    from desktop.bench import data
+    from desktop.engine.facade.face_engine import FaceEngine
     wanted = set(options.sections)
     engine = FaceEngine(bench_settings, models)
     try:
@@ -90,32 +90,32 @@ def _run_sections(bench_settings: Settings, settings: Settings, models, root: Pa
             people = in_thread(data.enroll_people, engine,  # enrolling searches (Faiss)
                                data.split_people(root, options.people))
         if "stages" in wanted:
-            from .stages import bench_stages
+            from desktop.bench.sections.stages import bench_stages
             emit(bench_stages(engine, data.group_frame(root), options.stage_runs,
                               f"{data.GROUP_PHOTO} padded onto a desk scene, "
                               f"{data.GROUP_FACES} faces"))
         scenarios: Any = None
         if wanted & {"live", "tuning", "soak", "loaded"}:
-            from .livebench import make_scenarios
+            from desktop.bench.sections.livebench import make_scenarios
             scenarios = make_scenarios(root, people, options, bench_settings.db_dir / "clips")
         if "live" in wanted:
-            from .livebench import bench_live
+            from desktop.bench.sections.livebench import bench_live
             emit(bench_live(engine, scenarios, options.runs))
         if "tuning" in wanted:
-            from .livebench import bench_tuning
+            from desktop.bench.sections.livebench import bench_tuning
             emit(bench_tuning(engine, scenarios, options))
         if wanted & {"idle", "loaded", "threads"}:
-            from .kiosk_load import run_sections
+            from desktop.bench.sections.kiosk_load import run_sections
             run_sections(engine, scenarios, root, options, bench_settings.db_dir / "clips",
                          emit)
         if "startup" in wanted:
-            from .startbench import bench_startup
+            from desktop.bench.sections.startbench import bench_startup
             emit(bench_startup(settings, options))
         if "soak" in wanted and options.soak_seconds > 0:
-            from .startbench import bench_soak
+            from desktop.bench.sections.startbench import bench_soak
             emit(bench_soak(engine, scenarios.crowd or scenarios.single, options.soak_seconds))
         if "scale" in wanted:
-            from .scale import bench_scale
+            from desktop.bench.sections.scale import bench_scale
             probes = [p for person in people for p in person.probes]
             step = max(1, len(probes) // max(1, options.probes))
             emit(in_thread(bench_scale,
@@ -135,8 +135,8 @@ def _write_json(path: Path, header: str, options: BenchOptions, tables: list[Tab
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m desktop.bench`: the CLI's bench plus the flags main.py does not have yet."""
-    from ..logging_setup import setup_logging
-    from ..settings_file import load_settings
+    from desktop.engine.settings.file import load_settings
+    from desktop.logging_setup import setup_logging
     parser = argparse.ArgumentParser(prog="python -m desktop.bench", description=__doc__)
     parser.add_argument("--db", help="settings folder (its settings.json tunes the engine)")
     parser.add_argument("--weights")

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..engine.feed import Frame
-from ..engine.live import UNKNOWN
-from ..engine.pipeline import PipelineListener
-from ..engine.recognition import Recognition
-from .data import Appearance
-from .util import median, percentile
+from desktop.bench.data import Appearance
+from desktop.bench.util import median, percentile
+from desktop.engine.live.pipeline import PipelineListener
+from desktop.engine.live.snapshot import Recognition
+from desktop.engine.live.tracker import UNKNOWN
+from desktop.engine.video.feed import Frame
 
 
 @dataclass

@@ -16,14 +16,10 @@ from PyQt5.QtCore import Qt, QTimer
 from PyQt5.QtGui import QColor, QFont, QPainter, QPixmap
 from PyQt5.QtWidgets import QApplication, QInputDialog, QLineEdit, QMessageBox, QSplashScreen
 
-from ..config import Settings
-from ..engine.crypto_db import is_encrypted
-from ..engine.errors import KioskError
-from ..engine.models import Models
-from ..engine.recognizer import FaceEngine
-from .gc_guard import install_gui_gc
-from .main_window import MainWindow
-from .tasks import TaskRunner
+from desktop.engine import FaceEngine, KioskError, Models, Settings, is_encrypted
+from desktop.gui.gc_guard import install_gui_gc
+from desktop.gui.main_window import MainWindow
+from desktop.gui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 

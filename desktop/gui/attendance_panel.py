@@ -19,9 +19,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from ..engine.attendance import DayRow
-from ..engine.errors import KioskError, StoreOfflineError
-from ..engine.recognizer import FaceEngine
+from desktop.engine import DayRow, FaceEngine, KioskError, StoreOfflineError
 
 log = logging.getLogger(__name__)
 

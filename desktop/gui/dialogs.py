@@ -12,7 +12,7 @@ from collections.abc import Callable
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QCheckBox, QInputDialog, QLineEdit, QMessageBox, QWidget
 
-from ..engine.errors import KioskError
+from desktop.engine import KioskError
 
 log = logging.getLogger(__name__)
 

@@ -16,32 +16,35 @@ from typing import Any
 from PyQt5.QtCore import Qt, QTimer, pyqtSignal
 from PyQt5.QtWidgets import QMainWindow, QSplitter, QTabWidget
 
-from ..engine.configure import Applied, reconfigure
-from ..engine.pipeline import PipelineListener
-from ..engine.privacy import note_settings
-from ..engine.recognition import Recognition
-from ..engine.recognizer import FaceEngine
-from ..settings_file import SettingsError
-from .attendance_panel import AttendancePanel
-from .dialogs import show_error
-from .enroll_flow import EnrollFlow
-from .export_dialog import ExportDialog
-from .gc_guard import install_gui_gc
-from .kiosk_mode import KioskMode
-from .live_bridge import LiveBridge
-from .menus import build_menus
-from .model_switch import offer_model_switch
-from .people_actions import PeopleActions
-from .people_panel import PeoplePanel
-from .rate_meter import RateMeter
-from .registration import Registration
-from .settings_dialog import SettingsDialog
-from .source_control import SourceControl
-from .status_panel import StatusPanel
-from .style import stylesheet
-from .tasks import TaskRunner
-from .traffic_panel import TrafficPanel
-from .video_view import VideoView
+from desktop.engine import (
+    Applied,
+    FaceEngine,
+    PipelineListener,
+    Recognition,
+    SettingsError,
+    note_settings,
+    reconfigure,
+)
+from desktop.gui.attendance_panel import AttendancePanel
+from desktop.gui.dialogs import show_error
+from desktop.gui.export_dialog import ExportDialog
+from desktop.gui.gc_guard import install_gui_gc
+from desktop.gui.kiosk_mode import KioskMode
+from desktop.gui.menus import build_menus
+from desktop.gui.model_switch import offer_model_switch
+from desktop.gui.people.enroll_flow import EnrollFlow
+from desktop.gui.people.people_actions import PeopleActions
+from desktop.gui.people.people_panel import PeoplePanel
+from desktop.gui.people.registration import Registration
+from desktop.gui.settings_dialog import SettingsDialog
+from desktop.gui.style import stylesheet
+from desktop.gui.tasks import TaskRunner
+from desktop.gui.traffic_panel import TrafficPanel
+from desktop.gui.video.live_bridge import LiveBridge
+from desktop.gui.video.rate_meter import RateMeter
+from desktop.gui.video.source_control import SourceControl
+from desktop.gui.video.status_panel import StatusPanel
+from desktop.gui.video.video_view import VideoView
 
 log = logging.getLogger(__name__)
 

@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from PyQt5.QtCore import Qt
 from PyQt5.QtGui import QKeySequence
-from PyQt5.QtWidgets import QAction, QToolBar
+from PyQt5.QtWidgets import QAction, QMainWindow, QToolBar
 
-from .dialogs import inform
-
-if TYPE_CHECKING:
-    from .main_window import MainWindow
+from desktop.gui.dialogs import inform
 
 SHORTCUTS = ("Ctrl+R   Register the person in front of the camera\n"
              "Del      Delete the selected person\n"
@@ -24,7 +20,7 @@ SHORTCUTS = ("Ctrl+R   Register the person in front of the camera\n"
              "Ctrl+Q   Quit")
 
 
-def _action(window: MainWindow, text: str, slot: Callable[[], object],
+def _action(window: QMainWindow, text: str, slot: Callable[[], object],
             shortcut: str | QKeySequence | None = None, tip: str | None = None) -> QAction:
     action = QAction(text, window, triggered=lambda _checked=False: slot())
     if shortcut:
@@ -36,8 +32,10 @@ def _action(window: MainWindow, text: str, slot: Callable[[], object],
     return action
 
 
-def build_menus(w: MainWindow) -> QToolBar:
-    """Create the ``act_*`` actions on ``w``, its menus and toolbar; returns the toolbar."""
+def build_menus(w: QMainWindow) -> QToolBar:
+    """Create the ``act_*`` actions on ``w`` (a ``main_window.MainWindow``, typed as its Qt
+    base so this module does not import the window that imports it), its menus and
+    toolbar; returns the toolbar."""
     a = _action
     w.act_register = a(w, "&Register from camera...", w.registration.register, "Ctrl+R",
                        "Register the person in front of the camera")

@@ -6,9 +6,8 @@ from __future__ import annotations
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QMessageBox, QProgressDialog, QWidget
 
-from ..engine.model_figures import figures_for
-from ..engine.reembedding import switch_model
-from .dialogs import show_error
+from desktop.engine import figures_for, switch_model
+from desktop.gui.dialogs import show_error
 
 
 def model_label(spec: str) -> str:

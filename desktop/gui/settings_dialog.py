@@ -20,9 +20,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from ..config import Settings
-from ..engine.model_figures import MODEL_FIGURES
-from ..settings_file import CHOICES
+from desktop.engine import CHOICES, MODEL_FIGURES, Settings
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
 LIVENESS_MODES = {
@@ -89,7 +87,7 @@ class SettingsDialog(QDialog):
             self.liveness.addItem(LIVENESS_MODES[mode], mode)
         self.liveness.setCurrentIndex(max(0, self.liveness.findData(settings.liveness)))
         self.liveness.setToolTip("Refuse photos and screens held up to the camera (see the "
-                                 "README, 'Liveness', for what each mode stops and what not).")
+                                 "docs/liveness.md for what each mode stops and what not).")
         self.liveness_threshold = QDoubleSpinBox(decimals=2, minimum=0.0, maximum=1.0,
                                                  singleStep=0.05,
                                                  value=settings.liveness_threshold)

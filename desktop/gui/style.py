@@ -1,4 +1,5 @@
-"""The window's look: resources/style.qss, applied to the main window and its dialogs."""
+"""The window's look: style.qss beside this module (installed with the package), applied
+to the main window and its dialogs."""
 from __future__ import annotations
 
 import logging
@@ -7,7 +8,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+RESOURCES = Path(__file__).resolve().parent
 
 
 @lru_cache(maxsize=1)

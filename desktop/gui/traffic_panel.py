@@ -18,10 +18,10 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
-from ..engine import traffic
-from ..engine.attendance import Attendance
-from ..engine.errors import KioskError
-from .attendance_panel import qdate
+from desktop.engine import KioskError
+from desktop.engine.attendance import traffic
+from desktop.engine.attendance.checkins import Attendance
+from desktop.gui.attendance_panel import qdate
 
 log = logging.getLogger(__name__)
 

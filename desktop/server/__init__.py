@@ -14,12 +14,12 @@ __all__ = ["create_app", "serve", "check_bind", "is_loopback"]
 def __getattr__(name: str) -> Any:
     """Imported on first use: ``serve`` must refuse a bad address before torch loads."""
     if name == "create_app":
-        from .app import create_app
+        from desktop.server.app import create_app
         return create_app
     if name == "serve":
-        from .run import serve
+        from desktop.server.run import serve
         return serve
     if name in ("check_bind", "is_loopback"):
-        from . import security
+        from desktop.server import security
         return getattr(security, name)
     raise AttributeError(name)

@@ -20,21 +20,16 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.security import HTTPBearer
 
-from ..config import Settings
-from ..engine import audit
-from ..engine.attendance import DayRow, day_of, parse_day
-from ..engine.consent import Consent
-from ..engine.gallery import Person
-from ..engine.liveness import check_mode
-from ..engine.usecases import day_range
-from . import docs, errors
-from .guard import BrowserGuard
-from .inference import InferenceQueue
-from .security import AuthLimiter, client_address, configured_token, is_loopback
-from .uploads import MB, GuardedRoute, Policy, photos, read_photo
+from desktop.engine import Consent, DayRow, Person, Settings, check_mode, day_of, day_range, parse_day
+from desktop.engine.storage import audit
+from desktop.server import docs, errors
+from desktop.server.guard import BrowserGuard
+from desktop.server.inference import InferenceQueue
+from desktop.server.security import AuthLimiter, client_address, configured_token, is_loopback
+from desktop.server.uploads import MB, GuardedRoute, Policy, photos, read_photo
 
 if TYPE_CHECKING:
-    from ..engine.recognizer import FaceEngine
+    from desktop.engine import FaceEngine
 
 log = logging.getLogger("desktop.server")
 
@@ -240,7 +235,7 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
             last: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD, "
                                               "default the from day")] = None
     ) -> dict[str, Any]:
-        from ..engine.traffic import traffic as count
+        from desktop.engine.attendance.traffic import traffic as count
         first, last = day_range(first, last)
         return {"from": first, "to": last,
                 "days": [d.to_json() for d in count(engine.db, first, last)]}

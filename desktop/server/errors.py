@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from ..engine.errors import (
+from desktop.engine import (
     DatabaseError,
     DuplicateFaceError,
     FaceCountError,

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .security import is_loopback
+from desktop.server.security import is_loopback
 
 log = logging.getLogger("desktop.server.access")
 

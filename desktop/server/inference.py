@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from fastapi import HTTPException, Request
 
 if TYPE_CHECKING:
-    from ..engine.models import Models
+    from desktop.engine import Models
 
 log = logging.getLogger("desktop.server")
 T = TypeVar("T")

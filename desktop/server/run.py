@@ -8,9 +8,8 @@ from typing import Any
 
 import uvicorn
 
-from ..config import Settings
-from ..engine.errors import KioskError
-from .security import check_bind, configured_token
+from desktop.engine import KioskError, Settings
+from desktop.server.security import check_bind, configured_token
 
 log = logging.getLogger("desktop.server")
 
@@ -44,8 +43,8 @@ def serve(settings: Settings) -> None:
     """Serve ``settings.db_dir`` until Ctrl+C; refuses a public address without a token."""
     check_bind(settings)
     sock = bind(settings.host, settings.port)
-    from ..engine.recognizer import FaceEngine  # torch: only once the checks passed
-    from .app import create_app
+    from desktop.engine import FaceEngine  # torch: only once the checks passed
+    from desktop.server.app import create_app
     try:
         engine = FaceEngine(settings, frontend="http")
         engine.start_retention()
@@ -57,7 +56,7 @@ def serve(settings: Settings) -> None:
         host, port = sock.getsockname()[:2]
         shown = f"[{host}]" if ":" in host else host
         auth = "token required" if configured_token(settings) else "no token (loopback only)"
-        from ..engine.store import describe
+        from desktop.engine import describe
         log.info("Serving %s on http://%s:%d (%s)", describe(engine.db), shown, port, auth)
         print(f"Serving {describe(engine.db)} on http://{shown}:{port}  (API docs at /docs; "
               f"{auth}; Ctrl+C stops)", file=sys.stderr, flush=True)

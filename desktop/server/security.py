@@ -13,8 +13,7 @@ from collections.abc import Callable
 
 from fastapi import HTTPException, Request
 
-from ..config import Settings
-from ..engine.errors import KioskError
+from desktop.engine import KioskError, Settings
 
 log = logging.getLogger("desktop.server")
 

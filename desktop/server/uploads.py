@@ -17,8 +17,8 @@ from fastapi import HTTPException, Request, Response, UploadFile
 from fastapi.routing import APIRoute
 from starlette.types import Message, Receive
 
-from ..engine.images import load_image
-from .security import authorize
+from desktop.engine import load_image
+from desktop.server.security import authorize
 
 MB = 1024 * 1024
 MULTIPART_OVERHEAD = 64 * 1024

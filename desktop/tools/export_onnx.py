@@ -10,8 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from ..config import DEFAULTS
-from ..engine.errors import KioskError
+from desktop.engine import DEFAULTS, KioskError
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,7 +20,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="FaceNet weights: vggface2, casia-webface or a state_dict file")
     parser.add_argument("--out", required=True, metavar="FILE.onnx")
     args = parser.parse_args(argv)
-    from ..engine.embedders.export import export_facenet
+    from desktop.engine.faces.embedders.export import export_facenet
     try:
         path = export_facenet(args.weights, args.out)
     except KioskError as exc:

@@ -15,11 +15,11 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engine import audit
-from ..engine.crypto_db import dbapi
-from ..engine.database import Database
-from ..engine.embedding import EMBEDDING_DIM, ModelInfo
-from ..engine.gallery import Gallery
+from desktop.engine.core.types import EMBEDDING_DIM, ModelInfo
+from desktop.engine.gallery.people import Gallery
+from desktop.engine.storage import audit
+from desktop.engine.storage.sqlcipher import dbapi
+from desktop.engine.storage.sqlite import Database
 
 NAME = "Wilhelmina Quarrington"
 

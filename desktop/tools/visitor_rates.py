@@ -16,14 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..cli_common import progress
-from ..engine.evaluation import labelled_photos, probe_face
-from ..engine.facecache import FaceCache
-from ..engine.images import is_image_file
-from ..engine.matching import visitor_threshold
-from ..engine.models import Models
-from ..engine.visitor_eval import replay
-from ..settings_file import load_settings
+from desktop.cli_common import progress
+from desktop.engine import Models, load_settings
+from desktop.engine.core.images import is_image_file
+from desktop.engine.decisions.matching import visitor_threshold
+from desktop.engine.evaluation.accuracy import labelled_photos, probe_face
+from desktop.engine.evaluation.facecache import FaceCache
+from desktop.engine.evaluation.visitor_rates import replay
 
 
 def main(argv: list[str] | None = None) -> int:

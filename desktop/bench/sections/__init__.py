@@ -1,0 +1,1 @@
+"""The benchmark's sections, each runnable from desktop.bench.runner."""

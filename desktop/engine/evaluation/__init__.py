@@ -1,0 +1,2 @@
+"""Accuracy on labelled photos: open-set evaluation, LFW pairs, calibration, the embedding
+cache."""

@@ -1,0 +1,1 @@
+"""Enrolled people and samples, and the Faiss index derived from them."""

@@ -1,0 +1,1 @@
+"""The live loop: tracking faces over frames, liveness on tracks, the pipeline threads."""

@@ -1,0 +1,1 @@
+"""Privacy rules that run: consent and audit hooks, retention, subject access export."""

@@ -1,0 +1,2 @@
+"""Where frames come from: cameras, files, folders, streams; the feed thread and the
+motion gate."""

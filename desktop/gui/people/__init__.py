@@ -1,0 +1,2 @@
+"""People in the window: the list, registration at the camera, enrollment from files,
+consent."""
