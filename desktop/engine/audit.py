@@ -19,7 +19,7 @@ from typing import Any
 GENESIS = "0" * 64
 
 ACTIONS = frozenset({
-    "enroll", "rename", "delete", "export", "consent", "settings", "threshold", "reembed",
+    "enroll", "rename", "delete", "delete_face", "export", "consent", "settings", "threshold", "reembed",
     "key", "retention", "auth_refused", "liveness_rejected"})
 
 SCHEMA = (
