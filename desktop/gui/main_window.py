@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self.people.photos_requested.connect(actions.enroll_photos)
         self.people.folder_requested.connect(actions.enroll_folder)
         self.people.rename_requested.connect(actions.rename)
+        self.people.pictures_requested.connect(actions.pictures)
         self.people.delete_requested.connect(actions.delete)
         self.attendance.export_requested.connect(self.export_attendance)
 
@@ -158,9 +159,10 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- attendance
     def export_attendance(self) -> ExportDialog:
         day = self.attendance.date.date()
-        dialog = ExportDialog(day, day, Path.home(), self)
+        dialog = ExportDialog(day, day, parent=self)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._export(*dialog.range(), Path(dialog.path.text())))
+        dialog.accepted.connect(lambda: self._export(
+            *dialog.range(), Path(dialog.path.text()).expanduser().absolute()))
         dialog.open()
         return dialog
 

@@ -1,6 +1,7 @@
 """Registering the person in front of the camera: check, ask the name, capture, save."""
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -11,6 +12,7 @@ from ..engine.consent import Consent
 from ..engine.errors import KioskError
 from ..engine.live_liveness import SubjectChallenge
 from ..engine.liveness import uses_challenge, uses_passive
+from ..engine.matching import distinct_level
 from ..engine.names import name_key, normalize_name
 from ..engine.recognition import Recognition
 from ..engine.recognizer import FaceEngine
@@ -20,6 +22,8 @@ from .enroll_flow import EnrollFlow
 from .register_dialog import RegisterDialog
 from .sample_collector import SEVERAL, CaptureRules, subject
 from .source_control import SourceControl
+
+log = logging.getLogger(__name__)
 
 FRESH_SECONDS = 2.0
 """A recognition result older than this does not describe who is in front of the camera."""
@@ -95,8 +99,11 @@ class Registration(QObject):
         mode = s.liveness if s.liveness_at_registration else "off"
         passive = uses_passive(mode)
         challenge = SubjectChallenge(s, engine=self.engine) if uses_challenge(mode) else None
-        dialog = RegisterDialog(name, CaptureRules.from_settings(s), parent=self.window,
-                                challenge=challenge, passive=passive)
+        rules = CaptureRules.from_settings(
+            s, distinct_level(self.engine.threshold, s.register_max_similarity),
+            self.engine.outlier_threshold)
+        dialog = RegisterDialog(name, rules, parent=self.window, challenge=challenge,
+                                passive=passive, embed=self._embed)
         dialog.consent = consent
         dialog.challenge_changed.connect(self.source.video.show_challenge)
         pipeline = self.source.live.pipeline
@@ -108,6 +115,13 @@ class Registration(QObject):
         self.dialog = dialog
         dialog.open()
         return dialog
+
+    def _embed(self, crop, done) -> None:
+        """The capture dialog's embedder: on the task runner, never on the GUI thread."""
+        def failed(exc: BaseException) -> None:
+            log.warning("Registration sample not embedded: %s", exc)
+            done(None)
+        self.enroll.tasks.run(lambda: self.engine.embed([crop])[0], done, failed)
 
     def _start_quietly(self, name: str, consent: Consent | None = None) -> None:
         self.start(name, consent)
