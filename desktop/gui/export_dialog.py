@@ -20,6 +20,9 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+MAX_FIELD_PX = 900
+"""The path field grows to show the whole path up to this; the label below always does."""
+
 
 def documents_folder() -> Path:
     """The user's documents folder if it exists, else their home folder."""
@@ -40,7 +43,6 @@ class ExportDialog(QDialog):
             edit.setMaximumDate(QDate.currentDate())
             edit.dateChanged.connect(self._suggest_path)
         self.path = QLineEdit(objectName="exportPath")
-        self.path.setMinimumWidth(self.fontMetrics().averageCharWidth() * 60)
         self.where = QLabel(objectName="exportWhere", wordWrap=True)
         self.where.setTextInteractionFlags(self.where.textInteractionFlags()
                                            | Qt.TextSelectableByMouse)
@@ -75,6 +77,9 @@ class ExportDialog(QDialog):
         full = path if path.is_absolute() else Path.cwd() / path
         self.where.setText(f"Saves to {full}")
         self.path.setToolTip(str(full))
+        fit = self.path.fontMetrics().horizontalAdvance(text) + 24  # the whole path if it can
+        self.path.setMinimumWidth(min(max(fit, self.fontMetrics().averageCharWidth() * 60),
+                                      MAX_FIELD_PX))
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export attendance", self.path.text(),

@@ -174,7 +174,8 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- settings
     def open_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self.settings, self.engine.gallery.threshold, self)
+        dialog = SettingsDialog(self.settings, self.engine.gallery.threshold, self,
+                                model_name=self.engine.gallery.model.name)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.apply_settings(dialog.changes()))
         dialog.open()
