@@ -80,6 +80,7 @@ class ExportDialog(QDialog):
         fit = self.path.fontMetrics().horizontalAdvance(text) + 24  # the whole path if it can
         self.path.setMinimumWidth(min(max(fit, self.fontMetrics().averageCharWidth() * 60),
                                       MAX_FIELD_PX))
+        self.adjustSize()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export attendance", self.path.text(),

@@ -52,7 +52,7 @@ class FacesDialog(QDialog):
         self.list = QListWidget(objectName="facesList", viewMode=QListView.IconMode,
                                 iconSize=THUMB, resizeMode=QListView.Adjust,
                                 movement=QListView.Static, wordWrap=True, spacing=6)
-        self.list.setGridSize(QSize(THUMB.width() + 70, THUMB.height() + 78))
+        self.list.setGridSize(QSize(THUMB.width() + 90, THUMB.height() + 124))
         self.list.itemSelectionChanged.connect(self._update_buttons)
         self.delete_button = QPushButton("Delete picture...", objectName="danger",
                                          clicked=self.delete_selected)
@@ -62,7 +62,7 @@ class FacesDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(self.list, 1)
         layout.addWidget(buttons)
-        self.resize(760, 520)
+        self.resize(820, 680)
         self.pictures: list[FacePicture] = []
         self.reload()
 

@@ -61,6 +61,7 @@ class MessageArea:
         self.history.append((time.time(), text))
         self.button.setEnabled(True)
         self.button.setText(f"Messages ({len(self.history)})")
+        self.button.setMinimumWidth(self.button.sizeHint().width())  # never elided
         self._clear.start(ms)
 
     def text(self) -> str:

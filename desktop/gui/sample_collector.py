@@ -97,7 +97,7 @@ class SampleCollector:
             self.advice = TURNED
         elif sharpness(face.crop) < self.rules.min_sharpness:
             self.advice = BLURRY
-        elif now - self.last_taken < self.rules.min_interval:
+        elif 0 <= now - self.last_taken < self.rules.min_interval:  # (a clock may restart)
             pass  # keep the advice of the last attempt (taken, or turn a little)
         else:
             return face
