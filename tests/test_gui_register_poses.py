@@ -30,6 +30,7 @@ def clip(video: Path, out: Path, frames: set[int], region: tuple[int, int, int, 
                 height, width = bgr.shape[:2]
                 writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"MJPG"), fps,
                                          (width, height))
+                writer.set(cv2.VIDEOWRITER_PROP_QUALITY, 100)  # keep the faces sharp
             writer.write(bgr)
     cap.release()
     assert writer is not None
@@ -44,7 +45,7 @@ def test_registration_from_video_takes_five_different_pictures(engine, settings,
     settings.register_min_face_px = 60
     frames = set(range(36, 68)) | set(range(98, 105))
     window = open_window(str(clip(faces_dir / VIDEO, tmp_path / "alex.avi", frames,
-                                  (600, 450, 1100, 1000))))
+                                  (720, 450, 1100, 1000))))
     qtbot.waitUntil(lambda: window.registration.fresh_recognition() is not None and
                     len(window.registration.fresh_recognition().tracks) == 1, timeout=WAIT)
     saved: list[str] = []
