@@ -51,7 +51,7 @@ class MessageArea:
                                   autoRaise=True, clicked=self.show_history)
         self.button.setToolTip("Every message of this session, with its time")
         self.button.setEnabled(False)
-        self.panel = QListWidget(objectName="messageLog")
+        self.panel = QListWidget(parent, objectName="messageLog")  # owned: freed with the bar
         self.panel.setWindowFlags(Qt.Popup)
         self.panel.setWordWrap(True)
         self._clear = QTimer(self.label, singleShot=True, timeout=lambda: self.label.setText(""))
