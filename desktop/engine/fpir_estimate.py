@@ -2,9 +2,9 @@
 best match still reaches the threshold) from the levels measured on LFW per model.
 
 Only measured points are used: each model's FPIR 1% and 0.1% thresholds
-(``matching.MODEL_DEFAULTS``, from ``evaluate`` on LFW) and, where measured, more
-impostor-score quantiles (``EXTRA_POINTS``). Between two points the FPIR is interpolated
-on a log scale; outside them only a bound is claimed ("more than 1%", "under 0.1%").
+(``matching.MODEL_DEFAULTS``, from ``evaluate`` on LFW). Between them the FPIR is
+interpolated on a log scale; outside them only a bound is claimed ("more than 1%",
+"under 0.1%").
 A site's own strangers may score otherwise: ``calibrate`` measures them.
 """
 from __future__ import annotations
@@ -13,10 +13,6 @@ import math
 from dataclasses import dataclass
 
 from .matching import MODEL_DEFAULTS
-
-EXTRA_POINTS: dict[str, tuple[tuple[float, float], ...]] = {}
-"""Further (threshold, FPIR) points per model name, measured with the template rule on
-LFW by ``evaluate``'s FPIR targets (docs/gui.md says how)."""
 
 NOTICEABLY_MORE = 2.0
 """The settings dialog asks before a threshold whose FPIR is at least this many times the
@@ -43,9 +39,7 @@ def measured_points(model: str) -> list[tuple[float, float]]:
     defaults = MODEL_DEFAULTS.get(model)
     if defaults is None:
         return []
-    points = {(defaults.threshold, 0.01), (defaults.duplicate, 0.001),
-              *EXTRA_POINTS.get(model, ())}
-    return sorted(points)
+    return sorted({(defaults.threshold, 0.01), (defaults.duplicate, 0.001)})
 
 
 def fpir_at(model: str, threshold: float) -> FpirEstimate | None:
