@@ -8,6 +8,7 @@ import dataclasses
 import json
 import subprocess
 import sys
+import time
 
 import httpx
 import numpy as np
@@ -18,6 +19,21 @@ from desktop.engine import audit
 from desktop.engine.errors import KioskError, UnknownFaceError, UnknownPersonError
 from desktop.engine.person_faces import delete_face, person_faces
 from desktop.engine.recognizer import FaceEngine
+
+HOLDER = """
+import time
+import numpy as np
+from pathlib import Path
+from desktop.engine.database import Database
+from desktop.engine.embedding import ModelInfo
+from desktop.engine.gallery import Gallery
+gallery = Gallery(Database(Path({path!r}), key={key!r}), ModelInfo({name!r}, {mid!r}))
+probe = np.load({probe!r})
+while True:  # like the HTTP service: keeps the file open, searches, follows changes
+    gallery.search(probe, 2)
+    print(gallery.sample_count, flush=True)
+    time.sleep(0.05)
+"""
 
 SUBJECT = "Zebulon Quartermaine"
 """Tom Cruise's photos (and one of Lucy Liu's, by mistake) under a name found nowhere else."""
@@ -48,8 +64,12 @@ def _secrets(engine: FaceEngine, sample_id: int) -> list[bytes]:
 
 
 @pytest.mark.parametrize("key", [None, "a site key"])
-def test_deleting_one_picture_leaves_no_byte_of_it(settings, models, load, key):
+def test_deleting_one_picture_leaves_no_byte_of_it(settings, models, load, key, tmp_path):
+    """After delete_face and a checkpoint, no file of the database folder (database, WAL,
+    shm, index, log) holds a piece of the picture, while a second process holds the same
+    database open and keeps searching it."""
     engine = FaceEngine(dataclasses.replace(settings, db_key=key), models)
+    holder = None
     try:
         _enroll_with_a_wrong_picture(engine, load)
         pictures = person_faces(engine, SUBJECT)
@@ -60,8 +80,21 @@ def test_deleting_one_picture_leaves_no_byte_of_it(settings, models, load, key):
         secrets = _secrets(engine, wrong.id)
         kept = _secrets(engine, pictures[0].id)
 
+        np.save(tmp_path / "probe.npy", engine.gallery.index.vectors(
+            [bytes(engine.db.query("SELECT embedding FROM samples WHERE id = ?",
+                                   (wrong.id,))[0][0])]))
+        info = models.embedder.info
+        holder = subprocess.Popen(  # another process holds the database open meanwhile
+            [sys.executable, "-c", HOLDER.format(path=str(settings.db_path), key=key,
+                                                 name=info.name, mid=info.model_id,
+                                                 probe=str(tmp_path / "probe.npy"))],
+            cwd=ROOT, stdout=subprocess.PIPE, text=True)
+        assert holder.stdout.readline().strip() == "6"
         done = delete_face(engine, SUBJECT, wrong.id, actor="test")
         assert (done.face_id, done.remaining) == (wrong.id, 4)
+        while holder.stdout.readline().strip() != "5":  # it saw the deletion
+            pass
+        assert holder.poll() is None
         after = person_faces(engine, SUBJECT)
         assert [p.id for p in after] == [p.id for p in pictures if p is not wrong]
         # the template no longer averages Lucy in: every remaining picture fits it better
@@ -73,12 +106,20 @@ def test_deleting_one_picture_leaves_no_byte_of_it(settings, models, load, key):
         entry = audit.entries(engine.db)[-1]
         assert entry.action == "delete_face" and entry.detail == {"sample": wrong.id,
                                                                   "remaining": 4}
-        assert engine.db.checkpoint()
+        for _ in range(50):
+            if engine.db.checkpoint():
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the WAL checkpoint never completed")
         data = b"".join(p.read_bytes() for p in settings.db_dir.iterdir() if p.is_file())
         for chunk in secrets:
             assert chunk not in data
         assert key or all(chunk in data for chunk in kept)  # the others are still there
     finally:
+        if holder is not None:
+            holder.kill()
+            holder.wait()
         engine.close()
 
 

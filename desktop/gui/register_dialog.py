@@ -81,8 +81,9 @@ class RegisterDialog(QDialog):
         self.try_again.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
-        layout.addWidget(QLabel("Stand in front of the camera, alone, and look straight at it. "
-                                "Pictures are taken automatically.", wordWrap=True))
+        layout.addWidget(QLabel("Stand in front of the camera, alone, and look at it. "
+                                "Pictures are taken automatically; turn your head a little "
+                                "between them, so that they differ.", wordWrap=True))
         layout.addWidget(self.advice)
         layout.addLayout(row)
         layout.addWidget(self.progress)
