@@ -144,7 +144,10 @@ def cmd_db_key(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
-    """Register the privacy commands with cli.py's ``add(name, func, help)``."""
+    """Register the privacy commands with cli.py's ``add(name, func, help)``, with a
+    person's pictures one by one (cli_faces: ``faces``, ``delete-face``)."""
+    from desktop.cli_faces import add_commands as add_face_commands
+    add_face_commands(add)
     p = add("audit", cmd_audit, "the audit trail (who enrolled, exported, deleted ...)")
     p.add_argument("--verify", action="store_true",
                    help="check the hash chain; exit 1 if a row was changed or removed")

@@ -125,6 +125,7 @@ class MainWindow(QMainWindow):
         self.people.photos_requested.connect(actions.enroll_photos)
         self.people.folder_requested.connect(actions.enroll_folder)
         self.people.rename_requested.connect(actions.rename)
+        self.people.pictures_requested.connect(actions.pictures)
         self.people.delete_requested.connect(actions.delete)
         self.attendance.export_requested.connect(self.export_attendance)
 
@@ -169,9 +170,10 @@ class MainWindow(QMainWindow):
     # ---------------------------------------------------------------- attendance
     def export_attendance(self) -> ExportDialog:
         day = self.attendance.date.date()
-        dialog = ExportDialog(day, day, Path.home(), self)
+        dialog = ExportDialog(day, day, parent=self)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
-        dialog.accepted.connect(lambda: self._export(*dialog.range(), Path(dialog.path.text())))
+        dialog.accepted.connect(lambda: self._export(
+            *dialog.range(), Path(dialog.path.text()).expanduser().absolute()))
         dialog.open()
         return dialog
 
@@ -183,7 +185,8 @@ class MainWindow(QMainWindow):
 
     # ---------------------------------------------------------------- settings
     def open_settings(self) -> SettingsDialog:
-        dialog = SettingsDialog(self.settings, self.engine.gallery.threshold, self)
+        dialog = SettingsDialog(self.settings, self.engine.gallery.threshold, self,
+                                model_name=self.engine.gallery.model.name)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.accepted.connect(lambda: self.apply_settings(dialog.changes()))
         dialog.open()

@@ -21,6 +21,8 @@ from PyQt5.QtWidgets import (
 )
 
 from desktop.engine import CHOICES, MODEL_FIGURES, Settings
+from desktop.engine.decisions.fpir_estimate import fpir_at, lets_more_strangers_in
+from desktop.gui.dialogs import ask
 
 VIDEO_FILTER = "Videos (*.mp4 *.avi *.mov *.mkv *.webm *.m4v);;All files (*)"
 LIVENESS_MODES = {
@@ -42,11 +44,15 @@ VISITOR_NOTICE = (
 
 class SettingsDialog(QDialog):
     def __init__(self, settings: Settings, database_threshold: float,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, model_name: str = "") -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.settings = settings
         self.database_threshold = database_threshold
+        self.model_name = model_name
+        """The loaded model's name (ModelInfo.name): its measured FPIR levels."""
+        self.confirmed_threshold: float | None = None
+        """A threshold the user agreed to after the warning (not asked twice)."""
 
         self.source = QLineEdit(settings.source, objectName="settingsSource")
         self.source.setMinimumWidth(380)
@@ -72,8 +78,12 @@ class SettingsDialog(QDialog):
                                 else database_threshold)
         self.threshold.setToolTip("How similar a face must be to an enrolled person to be "
                                   "named. Higher: fewer mistaken names, more 'Unknown'.")
+        self.fpir = QLabel(objectName="settingsFpir", wordWrap=True)
+        self.threshold.valueChanged.connect(self._show_fpir)
         self.use_database_threshold.toggled.connect(self._threshold_mode)
+        self.use_database_threshold.toggled.connect(self._show_fpir)
         self._threshold_mode(self.use_database_threshold.isChecked())
+        self._show_fpir()
 
         self.min_face_size = QSpinBox(minimum=20, maximum=400, suffix=" px",
                                       value=settings.min_face_size)
@@ -129,6 +139,7 @@ class SettingsDialog(QDialog):
         form.addRow("Video source", source_row)
         form.addRow("", self.loop_video)
         form.addRow("Match threshold", self.threshold)
+        form.addRow("", self.fpir)
         form.addRow("", self.use_database_threshold)
         form.addRow("Smallest face", self.min_face_size)
         form.addRow("Check-in cool-down", self.cooldown)
@@ -156,6 +167,40 @@ class SettingsDialog(QDialog):
             text += ("\nChanging the model re-embeds every enrolled face (offered after OK; "
                      "nobody has to enrol again).")
         self.model_figures.setText(text)
+
+    def _show_fpir(self, _value: float = 0.0) -> None:
+        estimate = fpir_at(self.model_name, self.threshold.value())
+        self.fpir.setText(estimate.describe() if estimate else
+                          "No stranger figures were measured for this model.")
+        warn = self._risky()
+        self.fpir.setStyleSheet("color: #c62828; font-weight: bold" if warn else "")
+
+    def _risky(self) -> bool:
+        value = round(self.threshold.value(), 2)
+        return (not self.use_database_threshold.isChecked()
+                and value != self.confirmed_threshold
+                and lets_more_strangers_in(self.model_name, value, self.database_threshold))
+
+    def accept(self) -> None:  # noqa: D102 - QDialog's; asks first about a lax threshold
+        if not self._risky():
+            super().accept()
+            return
+        value = round(self.threshold.value(), 2)
+        new = fpir_at(self.model_name, value)
+        old = fpir_at(self.model_name, self.database_threshold)
+        implied = (f"{new.describe()}, against {old.share()} at the calibrated "
+                   f"{self.database_threshold:.2f}" if new and old else
+                   f"it is well below the usual {self.database_threshold:.2f}")
+        ask(self, "Let more strangers in?",
+            f"A match threshold of {value:.2f} names more people who are not enrolled: "
+            f"{implied}. Unknown visitors may be checked in as someone else.\n\n"
+            f"Use {value:.2f} anyway?", f"Use {value:.2f}",
+            on_yes=lambda _checked: self._confirm(value), destructive=True)
+
+    def _confirm(self, value: float) -> None:
+        self.confirmed_threshold = value
+        self._show_fpir()
+        super().accept()
 
     def _threshold_mode(self, use_database: bool) -> None:
         self.threshold.setEnabled(not use_database)

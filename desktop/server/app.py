@@ -21,6 +21,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.security import HTTPBearer
 
 from desktop.engine import Consent, DayRow, Person, Settings, check_mode, day_of, day_range, parse_day
+from desktop.engine.facade.person_faces import delete_face, person_faces
 from desktop.engine.storage import audit
 from desktop.server import docs, errors
 from desktop.server.guard import BrowserGuard
@@ -187,6 +188,21 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
                 "skipped": [{"photo": source, "reason": reason}
                             for source, reason in report.skipped],
                 "warnings": report.warnings}
+
+    # before DELETE /people/{name:path}, which would take ".../faces/3" as a name
+    @api.get("/people/{name:path}/faces", tags=["gallery"],
+             summary="A person's pictures: id, date, source, similarity to their "
+                     "template, outlier (probably someone else)")
+    def faces(name: str) -> dict[str, Any]:
+        return {"faces": [p.to_json() for p in person_faces(engine, name)]}
+
+    @api.delete("/people/{name:path}/faces/{face_id}", tags=["gallery"],
+                summary="Delete one picture of a person (its crop, vectors and index "
+                        "entry); a person's last picture is refused (delete the person)")
+    def delete_one_face(name: str, face_id: int, request: Request) -> dict[str, Any]:
+        done = delete_face(engine, name, face_id, actor=actor(request))
+        log.info("Deleted picture #%d over HTTP", face_id)
+        return {"name": done.name, "deleted": done.face_id, "remaining": done.remaining}
 
     @api.delete("/people/{name:path}", tags=["gallery"],
                 summary="Delete a person with every face sample, crop and index entry")

@@ -22,6 +22,7 @@ from desktop.engine import (
     KioskError,
     ModelMismatchError,
     StoreOfflineError,
+    UnknownFaceError,
     UnknownPersonError,
     WeightsUnavailableError,
 )
@@ -32,6 +33,7 @@ STATUS: list[tuple[type[KioskError], int]] = [
     (DuplicateFaceError, 409),
     (ModelMismatchError, 409),
     (UnknownPersonError, 404),
+    (UnknownFaceError, 404),
     (ImageError, 422),
     (FaceCountError, 422),
     (StoreOfflineError, 503),

@@ -37,7 +37,7 @@ def test_window_when_the_shared_store_goes_offline(settings, models, load, faces
         qtbot.waitUntil(lambda: "Tom_Cruise" in seen.labels and "queued" in label.text(),
                         timeout=WAIT)
         assert not window.video.banner.isVisible()  # only the store can open a check-in
-        assert "check-in queued" in window.statusBar().currentMessage()
+        assert "check-in queued" in window.status.notes.text()
 
         window.people_actions._delete("Tom_Cruise", keep_attendance=False)
         box = dialog(qtbot, QMessageBox, "Could not delete")

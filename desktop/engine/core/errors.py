@@ -31,6 +31,10 @@ class UnknownPersonError(KioskError):
     """A name that is not enrolled."""
 
 
+class UnknownFaceError(KioskError):
+    """A picture id that is not one of the named person's."""
+
+
 class ModelMismatchError(KioskError):
     """The database holds embeddings of another model than the one loaded."""
 

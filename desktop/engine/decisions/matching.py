@@ -70,6 +70,14 @@ def strict_threshold(model: str | ModelInfo, threshold: float) -> float:
     return max(model_defaults(model).duplicate, threshold)
 
 
+def distinct_level(threshold: float, setting: float | None = None) -> float:
+    """Registration's skip level: a new camera sample at least this similar to one already
+    taken adds no new pose (``Settings.register_max_similarity``; None: 70% of the way
+    from the recognition threshold to 1, which scales to models whose scores crowd near
+    1, like dlib's)."""
+    return setting if setting is not None else threshold + 0.7 * (1.0 - threshold)
+
+
 @dataclass(frozen=True)
 class Match:
     name: str | None

@@ -43,13 +43,15 @@ class Enroller(Protocol):
 
 def add_crops(engine: Enroller, name: str, crops: list[np.ndarray], sources: list[str], *,
               force: bool, strict: bool, consent: Consent | None, actor: str | None,
-              stored: list[StoredCrop | None] | None) -> EnrollReport:
+              stored: list[StoredCrop | None] | None,
+              duplicate_level: float | None = None) -> EnrollReport:
     """``FaceEngine.add_crops``: embed, check, store, record consent and audit."""
     name = normalize_name(name)
     privacy.check_consent(engine, name, consent)
     vectors = engine.embed(crops)
     report = EnrollReport(None, len(crops))
-    duplicate = check_duplicate(engine, name, vectors, force=force or not strict)
+    duplicate = check_duplicate(engine, name, vectors, force=force or not strict,
+                                level=duplicate_level)
     if duplicate:
         report.warnings.append(duplicate)
     existing, _ = engine.gallery.person_vectors(name)
@@ -69,14 +71,17 @@ def add_crops(engine: Enroller, name: str, crops: list[np.ndarray], sources: lis
 
 
 def check_duplicate(engine: Enroller, name: str, vectors: np.ndarray, *,
-                    force: bool = False) -> str | None:
+                    force: bool = False, level: float | None = None) -> str | None:
     """The warning when most of the faces match one *other* person, or None.
 
-    Per face, as recognition would decide, at the strict duplicate threshold; a
-    majority is needed so that one odd photo among many does not count. Raises
-    DuplicateFaceError unless ``force``.
+    Per face, as recognition would decide, at the strict duplicate threshold (bulk
+    folders: a labelled photo says who it is) or at ``level`` (camera registration asks
+    at the recognition threshold: the person in front of the camera may be enrolled
+    already); a majority is needed so that one odd photo among many does not count.
+    Raises DuplicateFaceError unless ``force``.
     """
-    vote = duplicate_vote(engine.rank(vectors, 3), name, engine.duplicate_threshold,
+    vote = duplicate_vote(engine.rank(vectors, 3), name,
+                          engine.duplicate_threshold if level is None else level,
                           engine.settings.match_margin)
     if vote is None:
         return None

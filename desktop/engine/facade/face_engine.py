@@ -230,10 +230,11 @@ class FaceEngine:
                      force: bool = False, consent: Consent | None = None,
                      actor: str | None = None, stored: list[StoredCrop | None] | None = None
                      ) -> Person:
-        """Store ready-made crops (the camera's) as samples of ``name``; refuses a probable
-        duplicate unless ``force`` (the window asks, then forces)."""
-        report = self.add_crops(name, crops, sources, force=force, strict=True,
-                                consent=consent, actor=actor, stored=stored)
+        """Store ready-made crops (the camera's) as samples of ``name``; refuses a face
+        that reaches anyone's recognition threshold unless ``force`` (the window asks)."""
+        report = add_crops(self, name, crops, sources, force=force, strict=True,
+                           consent=consent, actor=actor, stored=stored,
+                           duplicate_level=self.threshold)
         assert report.person is not None
         return report.person
 

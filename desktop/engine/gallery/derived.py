@@ -262,6 +262,20 @@ class GalleryIndex:
         else:
             self.load()
 
+    def sample_removed(self, pid: int, sid: int, generation: int) -> None:
+        """Sample ``sid`` of person ``pid`` was deleted in ``generation``: drop its vector
+        and rebuild the person's template from their remaining samples in the store."""
+        if not is_exact(self.faiss_index):
+            self.load()
+            return
+        self.faiss_index.remove_ids(np.array([sid], np.int64))
+        self.person_of_sample.pop(sid, None)
+        rows = self.db.query("SELECT embedding, in_template FROM samples WHERE person_id = ? "
+                             "ORDER BY id", (pid,))
+        self.templates.remove(pid)
+        self.templates.add(pid, self.vectors([r[0] for r in rows]), [bool(r[1]) for r in rows])
+        self.commit(generation)
+
     def renamed(self, pid: int, name: str, generation: int) -> None:
         self.names[pid] = name
         self.commit(generation)

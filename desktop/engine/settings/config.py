@@ -146,8 +146,13 @@ class Settings:
     register_min_sharpness: float = 15.0
     """Variance of the Laplacian of the 160x160 crop (camera faces: 20-400; blur: < 12)."""
     register_min_frontalness: float = 0.5
-    register_min_interval: float = 0.4
+    register_min_interval: float = 0.6
     """Seconds between samples, so they are not all the same instant."""
+    register_max_similarity: float | None = None
+    """A camera sample at least this similar (cosine) to one already taken is skipped and
+    the person is asked to turn a little, so the pictures differ in pose. None: 70% of the
+    way from the model's recognition threshold to 1 (0.895 for CASIA FaceNet, where
+    frames 0.1 s apart of one face in ../shared/faces/video score 0.70-0.97)."""
 
     # --- live loop -----------------------------------------------------------------
     source: str = "0"

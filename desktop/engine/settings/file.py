@@ -33,6 +33,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "register_samples": (1, 50), "register_min_face_px": (20.0, 4000.0),
     "register_min_sharpness": (0.0, 10_000.0), "register_min_frontalness": (0.0, 1.0),
     "register_min_interval": (0.0, 60.0), "outlier_threshold": (-1.0, 1.0),
+    "register_max_similarity": (-1.0, 1.0),
     "quality_min_face": (0, 10000), "quality_min_sharpness": (0.0, 10_000.0),
     "quality_min_det_prob": (0.0, 1.0), "max_queued_requests": (1, 10_000),
     "auth_failures_per_minute": (1, 10_000), "retention_people_days": (0, 100_000),
@@ -70,7 +71,7 @@ _ENV = {
 
 
 _NULLABLE = ("threshold", "duplicate_threshold", "outlier_threshold", "visitor_threshold",
-             "api_token", "db_key", "key_file")
+             "api_token", "db_key", "key_file", "register_max_similarity")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 

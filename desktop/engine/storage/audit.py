@@ -32,8 +32,8 @@ log = logging.getLogger(__name__)
 GENESIS = "0" * 64
 
 ACTIONS = frozenset({
-    "enroll", "rename", "delete", "export", "consent", "settings", "threshold", "reembed",
-    "key", "retention", "auth_refused", "liveness_rejected", "traffic_deleted"})
+    "enroll", "rename", "delete", "delete_face", "export", "consent", "settings", "threshold",
+    "reembed", "key", "retention", "auth_refused", "liveness_rejected", "traffic_deleted"})
 
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS audit (

@@ -10,6 +10,7 @@ from desktop.engine import FaceEngine
 from desktop.gui.dialogs import ask, ask_text, show_error
 from desktop.gui.people.consent_dialog import ask_consent
 from desktop.gui.people.enroll_flow import EnrollFlow
+from desktop.gui.people.faces_dialog import FacesDialog
 from desktop.gui.people.people_panel import PeoplePanel
 from desktop.gui.tasks import TaskRunner
 from desktop.gui.video.status_panel import StatusPanel
@@ -74,6 +75,15 @@ class PeopleActions:
         self.tasks.run(lambda: self.engine.delete(name, keep_attendance=keep_attendance), done,
                        lambda exc: show_error(self.window, "Could not delete", exc,
                                               str(self.engine.settings.log_path)))
+
+    def pictures(self, name: str | None = None) -> FacesDialog | None:
+        """Double-click: the person's pictures, each of which can be deleted."""
+        name = self._target(name)
+        if name is None:
+            return None
+        dialog = FacesDialog(self.engine, name, self.tasks, self.changed, self.window)
+        dialog.open()
+        return dialog
 
     def rename(self, name: str | None = None) -> None:
         name = self._target(name)

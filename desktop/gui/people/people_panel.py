@@ -31,6 +31,7 @@ class PeoplePanel(QWidget):
     photos_requested = pyqtSignal()
     folder_requested = pyqtSignal()
     rename_requested = pyqtSignal(str)
+    pictures_requested = pyqtSignal(str)
     delete_requested = pyqtSignal(str)
 
     def __init__(self, engine: FaceEngine, parent: QWidget | None = None) -> None:
@@ -63,7 +64,7 @@ class PeoplePanel(QWidget):
         for column in (1, 2):
             header.setSectionResizeMode(column, QHeaderView.ResizeToContents)
         self.table.doubleClicked.connect(lambda _index: self._emit_for_selected(
-            self.rename_requested))
+            self.pictures_requested))
         self.table.selectionModel().selectionChanged.connect(self._update_buttons)
         self.search.textChanged.connect(self._update_buttons)
         self.count = QLabel(objectName="peopleCount")
@@ -71,6 +72,9 @@ class PeoplePanel(QWidget):
                                            clicked=self.register_requested)
         self.photos_button = QPushButton("Add photos...", clicked=self.photos_requested)
         self.folder_button = QPushButton("Add folder...", clicked=self.folder_requested)
+        self.pictures_button = QPushButton("Pictures...", objectName="peoplePictures",
+                                           clicked=lambda: self._emit_for_selected(
+                                               self.pictures_requested))
         self.rename_button = QPushButton("Rename...", clicked=lambda: self._emit_for_selected(
             self.rename_requested))
         self.delete_button = QPushButton("Delete...", objectName="danger",
@@ -80,7 +84,7 @@ class PeoplePanel(QWidget):
         for button in (self.photos_button, self.folder_button):
             add_row.addWidget(button)
         edit_row = QHBoxLayout()
-        for button in (self.rename_button, self.delete_button):
+        for button in (self.pictures_button, self.rename_button, self.delete_button):
             edit_row.addWidget(button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.register_button)
@@ -160,4 +164,5 @@ class PeoplePanel(QWidget):
     def _update_buttons(self, *_args) -> None:
         has = self.selected_name() is not None or self.proxy.rowCount() == 1
         self.rename_button.setEnabled(has)
+        self.pictures_button.setEnabled(has)
         self.delete_button.setEnabled(has)

@@ -1,6 +1,10 @@
 """Registering someone from the live camera: guidance, the crops taken, then saving."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
+from PyQt5 import sip
 from PyQt5.QtCore import QSize, Qt, pyqtSignal
 from PyQt5.QtWidgets import (
     QDialog,
@@ -22,6 +26,10 @@ CHALLENGE_PASSED = "Thank you. Now look straight at the camera."
 
 THUMB = QSize(96, 96)
 
+Embedder = Callable[[np.ndarray, Callable[[np.ndarray | None], None]], None]
+"""Embeds a crop off the GUI thread and calls back with its vector, or None if that
+failed (on the GUI thread)."""
+
 
 class RegisterDialog(QDialog):
     """Feeds each recognition result to a ``SampleCollector`` and shows its progress.
@@ -38,9 +46,12 @@ class RegisterDialog(QDialog):
 
     def __init__(self, name: str, rules: CaptureRules | None = None,
                  parent: QWidget | None = None, *, challenge: SubjectChallenge | None = None,
-                 passive: bool = False) -> None:
+                 passive: bool = False, embed: Embedder | None = None) -> None:
         super().__init__(parent)
         self.challenge = challenge
+        self.embed = embed
+        """With it, each candidate is embedded and a repeated pose skipped (collector)."""
+        self._embedding = False
         self.passive = passive
         self.rejected = 0
         """Frames whose face the passive check judged not live."""
@@ -68,8 +79,9 @@ class RegisterDialog(QDialog):
         self.try_again.hide()
         layout = QVBoxLayout(self)
         layout.addWidget(heading)
-        layout.addWidget(QLabel("Stand in front of the camera, alone, and look straight at it. "
-                                "Pictures are taken automatically.", wordWrap=True))
+        layout.addWidget(QLabel("Stand in front of the camera, alone, and look at it. "
+                                "Pictures are taken automatically; turn your head a little "
+                                "between them, so that they differ.", wordWrap=True))
         layout.addWidget(self.advice)
         layout.addLayout(row)
         layout.addWidget(self.progress)
@@ -84,7 +96,8 @@ class RegisterDialog(QDialog):
         return self.collector.crops
 
     def offer(self, recognition: Recognition) -> None:
-        """Take a sample from this frame if it is a good one (after the liveness checks)."""
+        """Take a sample from this frame if it is a good one (after the liveness checks)
+        and, once embedded, unlike the ones taken."""
         if self.collector.done:
             return
         tracks = list(recognition.tracks)
@@ -92,7 +105,26 @@ class RegisterDialog(QDialog):
             return
         if self.passive and not self._live(tracks):
             return
-        took = self.collector.offer([t.face for t in tracks], recognition.frame_ts)
+        if self._embedding:  # the last candidate is still being compared
+            return
+        now = recognition.frame_ts
+        face = self.collector.candidate([t.face for t in tracks], now)
+        self.advice.setText(self.collector.advice)
+        if face is None:
+            return
+        if self.embed is None:
+            self._considered(self.collector.consider(face, None, now))
+            return
+        self._embedding = True
+
+        def embedded(vector: np.ndarray | None) -> None:
+            if not sip.isdeleted(self):
+                self._embedding = False
+                if vector is not None and not self.collector.done:
+                    self._considered(self.collector.consider(face, vector, now))
+        self.embed(face.crop, embedded)
+
+    def _considered(self, took: bool) -> None:
         self.advice.setText(self.collector.advice)
         if took:
             index = len(self.collector.crops) - 1

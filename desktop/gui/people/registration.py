@@ -1,6 +1,7 @@
 """Registering the person in front of the camera: check, ask the name, capture, save."""
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 
@@ -18,12 +19,15 @@ from desktop.engine import (
     uses_challenge,
     uses_passive,
 )
+from desktop.engine.decisions.matching import distinct_level
 from desktop.gui.dialogs import ask, ask_text, inform
 from desktop.gui.people.consent_dialog import ask_consent
 from desktop.gui.people.enroll_flow import EnrollFlow
 from desktop.gui.people.register_dialog import RegisterDialog
 from desktop.gui.people.sample_collector import SEVERAL, CaptureRules, subject
 from desktop.gui.video.source_control import SourceControl
+
+log = logging.getLogger(__name__)
 
 FRESH_SECONDS = 2.0
 """A recognition result older than this does not describe who is in front of the camera."""
@@ -99,8 +103,11 @@ class Registration(QObject):
         mode = s.liveness if s.liveness_at_registration else "off"
         passive = uses_passive(mode)
         challenge = SubjectChallenge(s, engine=self.engine) if uses_challenge(mode) else None
-        dialog = RegisterDialog(name, CaptureRules.from_settings(s), parent=self.window,
-                                challenge=challenge, passive=passive)
+        rules = CaptureRules.from_settings(
+            s, distinct_level(self.engine.threshold, s.register_max_similarity),
+            self.engine.outlier_threshold)
+        dialog = RegisterDialog(name, rules, parent=self.window, challenge=challenge,
+                                passive=passive, embed=self._embed)
         dialog.consent = consent
         dialog.challenge_changed.connect(self.source.video.show_challenge)
         pipeline = self.source.live.pipeline
@@ -112,6 +119,13 @@ class Registration(QObject):
         self.dialog = dialog
         dialog.open()
         return dialog
+
+    def _embed(self, crop, done) -> None:
+        """The capture dialog's embedder: on the task runner, never on the GUI thread."""
+        def failed(exc: BaseException) -> None:
+            log.warning("Registration sample not embedded: %s", exc)
+            done(None)
+        self.enroll.tasks.run(lambda: self.engine.embed([crop])[0], done, failed)
 
     def _start_quietly(self, name: str, consent: Consent | None = None) -> None:
         self.start(name, consent)

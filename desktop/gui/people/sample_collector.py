@@ -3,10 +3,14 @@
 Registration takes the crops the recognition thread already made, so the preview never
 waits for it. A crop is taken only when there is one subject in view (a much smaller
 face in the background is allowed, as for photos), the face is big, frontal and sharp
-enough, and a little time has passed since the last one, so samples differ.
+enough, and a little time has passed since the last one. Each candidate is then embedded
+(``consider``): one too similar to a picture already taken is skipped and the person is
+asked to turn a little, so the pictures differ in pose; one unlike the others (a cut to
+another person in a video) is skipped too.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,11 +27,17 @@ class CaptureRules:
     min_frontalness: float = DEFAULTS.register_min_frontalness
     min_interval: float = DEFAULTS.register_min_interval
     subject_area_ratio: float = DEFAULTS.subject_area_ratio
+    max_similarity: float = 1.0
+    """Skip level: a sample this similar to one taken adds no new pose (matching.distinct_level)."""
+    min_similarity: float = -1.0
+    """A sample less similar than this to the ones taken is someone else (outlier level)."""
 
     @classmethod
-    def from_settings(cls, s: Settings) -> CaptureRules:
+    def from_settings(cls, s: Settings, max_similarity: float = 1.0,
+                      min_similarity: float = -1.0) -> CaptureRules:
         return cls(s.register_samples, s.register_min_face_px, s.register_min_sharpness,
-                   s.register_min_frontalness, s.register_min_interval, s.subject_area_ratio)
+                   s.register_min_frontalness, s.register_min_interval, s.subject_area_ratio,
+                   max_similarity, min_similarity)
 
 
 NO_FACE = "No face in view. Please look at the camera."
@@ -36,6 +46,8 @@ TOO_SMALL = "Please come a little closer."
 TURNED = "Please look straight at the camera."
 BLURRY = "Please hold still."
 TAKEN = "Got it. Hold still..."
+TURN = "Please turn your head a little (left, right, up or down)."
+SOMEONE_ELSE = "This looks like someone else. Only the person being registered, please."
 DONE = "All pictures taken."
 
 
@@ -55,34 +67,65 @@ class SampleCollector:
     crops: list[np.ndarray] = field(default_factory=list)
     stored: list = field(default_factory=list)
     """Each crop's model-neutral face (Face.stored), kept for re-embedding with another model."""
+    vectors: list[np.ndarray] = field(default_factory=list)
+    """Each sample's embedding, for the pose check."""
     last_taken: float = float("-inf")
+    """When a candidate was last considered (taken or skipped)."""
+    skipped: int = 0
+    """Candidates skipped as repeating a pose already taken."""
     advice: str = NO_FACE
 
     @property
     def done(self) -> bool:
         return len(self.crops) >= self.rules.samples
 
-    def offer(self, faces: list[Face], now: float) -> bool:
-        """Consider one frame's faces; True if a sample was taken. ``advice`` says why not."""
+    def candidate(self, faces: list[Face], now: float) -> Face | None:
+        """The subject face if this frame is good enough to consider; ``advice`` says why not."""
         if self.done:
             self.advice = DONE
-            return False
+            return None
         face, problem = subject(faces, self.rules.subject_area_ratio)
         if face is None:
             self.advice = problem or NO_FACE
-            return False
-        if face.detection.width < self.rules.min_face_px:
+        elif face.detection.width < self.rules.min_face_px:
             self.advice = TOO_SMALL
         elif frontalness(face.detection.landmarks) < self.rules.min_frontalness:
             self.advice = TURNED
         elif sharpness(face.crop) < self.rules.min_sharpness:
             self.advice = BLURRY
-        elif now - self.last_taken < self.rules.min_interval:
-            self.advice = TAKEN
+        elif 0 <= now - self.last_taken < self.rules.min_interval:  # (a clock may restart)
+            pass  # keep the advice of the last attempt (taken, or turn a little)
         else:
-            self.crops.append(face.crop)
-            self.stored.append(face.stored())
-            self.last_taken = now
-            self.advice = DONE if self.done else TAKEN
-            return True
-        return False
+            return face
+        return None
+
+    def consider(self, face: Face, vector: np.ndarray | None, now: float) -> bool:
+        """Take ``face`` (embedded as ``vector``) unless it repeats a pose already taken or
+        is someone else; either way the next attempt waits ``min_interval``. Without a
+        vector it is taken unchecked."""
+        self.last_taken = now
+        if vector is not None:
+            vector = np.asarray(vector, np.float32)
+            if self.vectors:
+                sims = np.stack(self.vectors) @ vector
+                if float(sims.max()) >= self.rules.max_similarity:
+                    self.advice = TURN
+                    self.skipped += 1
+                    return False
+                if float(np.median(sims)) < self.rules.min_similarity:
+                    self.advice = SOMEONE_ELSE
+                    return False
+            self.vectors.append(vector)
+        self.crops.append(face.crop)
+        self.stored.append(face.stored())
+        self.advice = DONE if self.done else TAKEN
+        return True
+
+    def offer(self, faces: list[Face], now: float,
+              embed: Callable[[np.ndarray], np.ndarray] | None = None) -> bool:
+        """``candidate`` then ``consider`` in one call; True if a sample was taken. Without
+        ``embed`` there is no pose check."""
+        face = self.candidate(faces, now)
+        if face is None:
+            return False
+        return self.consider(face, embed(face.crop) if embed is not None else None, now)

@@ -7,6 +7,7 @@ from collections import deque
 from PyQt5.QtWidgets import QLabel, QStatusBar
 
 from desktop.engine import Recognition, SourceState, SourceStatus, StoreStatus
+from desktop.gui.video.message_area import SHOWN_MS, MessageArea
 
 STATE_TEXT = {
     SourceState.CONNECTING: "connecting",
@@ -43,7 +44,11 @@ class StatusPanel:
     def __init__(self, bar: QStatusBar) -> None:
         self.bar = bar
         self.source = QLabel(objectName="statusSource")
-        bar.addWidget(self.source, 1)
+        bar.addWidget(self.source)
+        self.notes = MessageArea(bar)
+        """What just happened: elided in the middle, tooltip and history in full."""
+        bar.addWidget(self.notes.label, 1)
+        bar.addWidget(self.notes.button)
         self.activity = self._label("statusActivity")
         self.show_activity(True)
         self.preview = self._label("statusPreview")
@@ -138,5 +143,5 @@ class StatusPanel:
                          f"({status.queued} waiting)")
         self._queued = status.queued
 
-    def message(self, text: str, ms: int = 6000) -> None:
-        self.bar.showMessage(text, ms)
+    def message(self, text: str, ms: int = SHOWN_MS) -> None:
+        self.notes.show(text, ms)

@@ -43,6 +43,15 @@ def fit(rgb: Any, width: int, height: int) -> Any:
     return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_LINEAR)
 
 
+def label_rect(box: QRectF, w: float, h: float, target: QRect) -> QRectF:
+    """Where a ``w`` x ``h`` name label goes: above the box (below it at the top edge),
+    left-aligned with it, and shifted to stay inside ``target``, the picture."""
+    top = box.top() - h - 2 if box.top() - h - 2 >= target.top() else box.bottom() + 2
+    top = min(top, target.top() + target.height() - h)
+    left = min(box.left() - 1.5, target.left() + target.width() - w)
+    return QRectF(max(left, target.left()), max(top, target.top()), w, h)
+
+
 def box_colour(track: TrackView) -> QColor:
     if track.label is None:
         return PENDING
@@ -175,12 +184,11 @@ class VideoView(QWidget):
         painter.setBrush(Qt.NoBrush)
         painter.drawRoundedRect(box, 4, 4)
         metrics = QFontMetrics(painter.font())
-        text = track.text
         pad = 5
-        w = metrics.horizontalAdvance(text) + 2 * pad
-        h = metrics.height() + pad
-        top = box.top() - h - 2 if box.top() - h - 2 >= target.top() else box.bottom() + 2
-        label = QRectF(box.left() - 1.5, top, w, h)
+        # a label wider than the picture is elided; any other stays whole, inside it
+        text = metrics.elidedText(track.text, Qt.ElideRight, target.width() - 2 * pad)
+        label = label_rect(box, metrics.horizontalAdvance(text) + 2 * pad,
+                           metrics.height() + pad, target)
         painter.setPen(Qt.NoPen)
         painter.setBrush(colour)
         painter.drawRoundedRect(label, 4, 4)
