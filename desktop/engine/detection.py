@@ -158,6 +158,45 @@ def detection_scale(height: int, width: int, max_side: int, min_face_size: int) 
     return scale
 
 
+PAD_GREY = (128, 128, 128)
+"""The colour a photo is padded with before it is searched again (``detect_padded``)."""
+
+
+def padded(rgb: np.ndarray, share: float) -> tuple[np.ndarray, int]:
+    """``rgb`` framed on every side by ``share`` of its longer side in flat grey, and the
+    border's width: MTCNN's P-net needs some background around a face to see it as one."""
+    border = int(round(share * max(rgb.shape[:2])))
+    return cv2.copyMakeBorder(rgb, border, border, border, border, cv2.BORDER_CONSTANT,
+                              value=PAD_GREY), border
+
+
+def detect_padded(detector: FaceDetector, rgb: np.ndarray, max_side: int | None = None,
+                  pad: float = DEFAULTS.detect_pad) -> list[Detection]:
+    """``detector.detect`` for a photo; when it finds nothing and ``pad`` > 0, again on a
+    padded copy (``padded``), with boxes and landmarks mapped back into ``rgb`` (clipped).
+
+    A face that fills the frame (ID and badge photos, tight portraits) leaves MTCNN no
+    border to find it in; the retry costs one more detection, only on photos without a face.
+    """
+    faces = detector.detect(rgb, max_side)
+    if faces or pad <= 0 or rgb.size == 0:
+        return faces
+    framed, border = padded(rgb, pad)
+    height, width = rgb.shape[:2]
+    grown = round((max_side or detector.max_side) * max(framed.shape[:2]) / max(height, width))
+    found = []
+    for det in detector.detect(framed, grown):
+        x1, y1, x2, y2 = (v - border for v in det.box)
+        box = (max(0.0, x1), max(0.0, y1), min(float(width), x2), min(float(height), y2))
+        if box[2] - box[0] < 2 or box[3] - box[1] < 2:
+            continue
+        points = np.clip(det.landmarks - border, 0, [width - 1, height - 1]).astype(np.float32)
+        found.append(Detection(box, det.prob, points))
+    if found:
+        log.debug("found %d face(s) only on the padded photo", len(found))
+    return found
+
+
 def detector_kind(settings: Settings, live: bool = False) -> str:
     """'mtcnn' or 'yunet': the detector for photos, or with ``live`` for the live loop."""
     if live and settings.live_detector != "same":

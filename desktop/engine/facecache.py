@@ -23,7 +23,7 @@ import numpy as np
 
 from ..config import Settings
 from .alignment import sharpness
-from .detection import Detection
+from .detection import Detection, detect_padded
 from .errors import KioskError
 from .images import load_image
 
@@ -65,7 +65,7 @@ def detector_key(settings: Settings) -> str:
     kind = "" if settings.detector == "mtcnn" else "yunet-regions,"
     return (f"det:{kind}{settings.min_face_size},"
             f"{','.join(f'{t:g}' for t in settings.det_thresholds)},{settings.min_det_prob:g},"
-            f"{settings.detect_max_side}")
+            f"{settings.detect_max_side},pad{settings.detect_pad:g}")
 
 
 def pipeline_key(settings: Settings, model_id: str, variant: str = "") -> str:
@@ -162,7 +162,8 @@ class FaceCache:
                 continue
             detections = self._detections(digest)
             if detections is None:
-                detections = self.models.run(detector.detect, rgb, None)
+                detections = self.models.run(detect_padded, detector, rgb, None,
+                                             self.settings.detect_pad)
             record = PhotoRecord([], rgb.shape[1], rgb.shape[0])
             for det in detections:
                 crop = embedder.crop(rgb, det)

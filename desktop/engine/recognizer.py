@@ -14,7 +14,7 @@ from ..config import Settings
 from . import audit, privacy, retention
 from .alignment import sharpness
 from .consent import Consent
-from .detection import FaceDetector, build_detector, detector_kind
+from .detection import Detection, FaceDetector, build_detector, detect_padded, detector_kind
 from .embedders.stored import StoredCrop
 from .enrolling import add_crops
 from .errors import FaceCountError, KioskError, LowQualityError
@@ -101,16 +101,18 @@ class FaceEngine:
 
     # ------------------------------------------------------------ building blocks
     def faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
-        """Every face in the image, largest first, with its crop."""
-        return self._faces(self.detector, rgb, max_side)
+        """Every face in a photo, largest first, with its crop; a face that fills the photo
+        is looked for again on a padded copy (``Settings.detect_pad``)."""
+        detections = self.models.run(detect_padded, self.detector, rgb, max_side,
+                                     self.settings.detect_pad)
+        return self._crops(detections, rgb)
 
     def live_faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
-        """The same, with the live loop's detector (``Settings.live_detector``)."""
-        return self._faces(self.live_detector, rgb, max_side)
+        """The same with the live loop's detector (``Settings.live_detector``), without the
+        padded retry: a frame without a face is the usual case there."""
+        return self._crops(self.models.run(self.live_detector.detect, rgb, max_side), rgb)
 
-    def _faces(self, detector: FaceDetector, rgb: np.ndarray,
-               max_side: int | None) -> list[Face]:
-        detections = self.models.run(detector.detect, rgb, max_side)
+    def _crops(self, detections: list[Detection], rgb: np.ndarray) -> list[Face]:
         crop = self.models.embedder.crop
         return [Face(d, crop(rgb, d), rgb) for d in detections]
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import audit, modelstore
+from .detection import detect_padded
 from .errors import KioskError
 from .images import decode_jpeg
 from .subject import subject_index
@@ -37,7 +38,8 @@ def model_input(engine, embedder, crop: bytes, face: bytes | None,
     old = decode_jpeg(crop)
     if embedder.kind == "facenet":
         return old  # the legacy crop is FaceNet's own input
-    detections = engine.models.run(engine.detector.detect, old, None)
+    detections = engine.models.run(detect_padded, engine.detector, old, None,
+                                   engine.settings.detect_pad)
     index = subject_index([d.area for d in detections])
     return None if index is None else embedder.crop(old, detections[index])
 
