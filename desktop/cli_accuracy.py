@@ -42,7 +42,8 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
             print_evaluation(result, args.k, one.match_margin)
         scores = result.main.scores
         if scores is not None:
-            series.append(DetSeries(result.model, scores, result.main.threshold))
+            label = result.model if spec.startswith("onnx:") else spec
+            series.append(DetSeries(label, scores, result.main.threshold))
     if args.plot:
         plot_det(Path(args.plot), series, f"DET on {Path(args.folder).resolve().name}, "
                  f"K={args.k}: {series[0].scores.genuine.size} genuine, "

@@ -51,7 +51,7 @@ def bench_live_models(base: FaceEngine, people: list[PersonPhotos], scenarios: S
                 figures.append(summarise([play_window(engine, clip) for _ in range(runs)]))
             one, group = figures
             log.info("live model %s: %s", spec, figures)
-            table.add(engine.gallery.model.name, one["latency_ms"], one["latency_p90_ms"],
+            table.add(spec, one["latency_ms"], one["latency_p90_ms"],
                       f"{one['labelled']}/{one['expected']}", group["latency_ms"],
                       group["latency_max_ms"], f"{group['labelled']}/{group['expected']}",
                       group["embed_ms"], int(one["wrong"] + group["wrong"]),
