@@ -45,7 +45,7 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
             label = result.model if spec.startswith("onnx:") else spec
             series.append(DetSeries(label, scores, result.main.threshold))
     if args.plot:
-        plot_det(Path(args.plot), series, f"DET on {Path(args.folder).resolve().name}, "
+        plot_det(Path(args.plot), series, f"DET on {args.folder}, "
                  f"K={args.k}: {series[0].scores.genuine.size} genuine, "
                  f"{series[0].scores.impostor.size} stranger probes")
         print(f"DET curves of {len(series)} model(s) written to {args.plot}",

@@ -27,7 +27,8 @@ class DetSeries:
 
 
 def log_floor(count: int) -> float:
-    """Where a rate of zero is drawn on a log axis: half of one probe in ``count``."""
+    """Where a rate of zero is drawn on a log axis (the left or bottom edge): half of one
+    probe in ``count``."""
     return 0.5 / max(count, 1)
 
 
@@ -53,8 +54,8 @@ def plot_det(out: Path, series: list[DetSeries], title: str = "") -> None:
         low_y = min(log_floor(len(s.scores.genuine)) for s in series)
         for colour, item in zip(COLOURS * 4, series):
             _, fpir, fnir = det_curve(item.scores)
-            axes.step(np.maximum(fpir, low_x), np.maximum(fnir, low_y), where="post",
-                      color=colour, label=item.label)
+            axes.plot(np.maximum(fpir, low_x), np.maximum(fnir, low_y), color=colour,
+                      label=item.label)
             x, y = item.scores.rates(item.threshold)
             axes.plot(max(x, low_x), max(y, low_y), "o", color=colour, markersize=7,
                       markeredgecolor="black",

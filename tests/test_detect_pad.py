@@ -1,0 +1,66 @@
+"""Faces that fill the photo (ID and badge photos): MTCNN alone misses them, the padded
+retry (``detect_padded``, ``Settings.detect_pad``) finds them, and they are named right.
+
+The tight crops are cut from ../shared/faces photos at their own first detection's box,
+shrunk by 5% on each side, so the face fills the frame; the photos named here are ones
+MTCNN alone misses once cropped so (most such crops are still found without help)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import person_photos
+
+from desktop.config import Settings
+from desktop.engine.facecache import detector_key
+from desktop.engine.live import iou
+from desktop.settings_file import SettingsError, load_settings
+
+TIGHT = [("ORL_s27", "orl_s27_1.png"), ("Yale_subject09", "yale_subject09_glasses.png"),
+         ("Antonio_Banderas", "Antonio_Banderas_0001.jpg"), ("Hun_Sen", "Hun_Sen_0002.jpg")]
+SHRINK = 0.05
+
+
+def tight_crop(engine, rgb: np.ndarray) -> np.ndarray:
+    x1, y1, x2, y2 = engine.detector.detect(rgb)[0].box
+    dx, dy = SHRINK * (x2 - x1), SHRINK * (y2 - y1)
+    return np.ascontiguousarray(rgb[int(y1 + dy):int(y2 - dy), int(x1 + dx):int(x2 - dx)])
+
+
+def test_faces_that_fill_the_photo_are_found_and_named(engine, load):
+    for person, photo in TIGHT:
+        others = [p for p in person_photos(person) if p.name != photo][:3]
+        engine.enroll(person, [(p.name, load(p)) for p in others], force=True)
+    for person, photo in TIGHT:
+        crop = tight_crop(engine, load(next(p for p in person_photos(person)
+                                            if p.name == photo)))
+        height, width = crop.shape[:2]
+        engine.settings.detect_pad = 0.0
+        assert engine.faces(crop) == [], f"{photo}: MTCNN alone now finds it"
+        engine.settings.detect_pad = Settings().detect_pad
+        assert engine.live_faces(crop) == []  # the live loop never pays for the retry
+        faces = engine.faces(crop)
+        assert len(faces) == 1, photo
+        det = faces[0].detection
+        x1, y1, x2, y2 = det.box
+        assert 0 <= x1 < x2 <= width and 0 <= y1 < y2 <= height
+        assert iou(det.box, (0, 0, width, height)) > 0.6  # the face is the whole photo
+        eyes = det.landmarks[:2]
+        assert (eyes[:, 1] < height / 2).all() and eyes[0, 0] < eyes[1, 0]
+        result = engine.identify(crop)
+        assert [r.match.name for r in result] == [person], photo
+
+
+def test_photos_without_a_face_stay_without(engine, faces_dir, load):
+    photos = sorted((faces_dir / "noface").iterdir())
+    assert photos
+    for share in (Settings().detect_pad, 1.0):
+        engine.settings.detect_pad = share
+        for path in photos:
+            assert engine.faces(load(path)) == [], f"{path.name} at pad {share}"
+
+
+def test_pad_is_a_setting_with_a_range_and_part_of_the_cache_key(tmp_path):
+    assert load_settings(tmp_path, detect_pad=0.0).detect_pad == 0.0
+    with pytest.raises(SettingsError, match="detect_pad"):
+        load_settings(tmp_path, detect_pad=3.0)
+    assert detector_key(Settings(detect_pad=0.0)) != detector_key(Settings(detect_pad=0.4))
