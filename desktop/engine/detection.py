@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cv2
@@ -158,8 +159,10 @@ def detection_scale(height: int, width: int, max_side: int, min_face_size: int) 
     return scale
 
 
+Crop = Callable[[np.ndarray, "Detection"], np.ndarray]
+"""A face model's crop of one detected face (``Embedder.crop``)."""
 PAD_GREY = (128, 128, 128)
-"""The colour a photo is padded with before it is searched again (``detect_padded``)."""
+"""The colour a photo is padded with before it is searched again (``photo_faces``)."""
 
 
 def padded(rgb: np.ndarray, share: float) -> tuple[np.ndarray, int]:
@@ -170,17 +173,22 @@ def padded(rgb: np.ndarray, share: float) -> tuple[np.ndarray, int]:
                               value=PAD_GREY), border
 
 
-def detect_padded(detector: FaceDetector, rgb: np.ndarray, max_side: int | None = None,
-                  pad: float = DEFAULTS.detect_pad) -> list[Detection]:
-    """``detector.detect`` for a photo; when it finds nothing and ``pad`` > 0, again on a
-    padded copy (``padded``), with boxes and landmarks mapped back into ``rgb`` (clipped).
+def photo_faces(detector: FaceDetector, rgb: np.ndarray, crop: Crop,
+                max_side: int | None = None, pad: float = DEFAULTS.detect_pad
+                ) -> tuple[list[tuple[Detection, np.ndarray]], bool]:
+    """Every face of a photo with ``crop``'s crop of it, and whether they were found only
+    on a padded copy.
 
     A face that fills the frame (ID and badge photos, tight portraits) leaves MTCNN no
-    border to find it in; the retry costs one more detection, only on photos without a face.
+    border to find it in: when nothing is found and ``pad`` > 0, the search runs again on
+    ``padded(rgb, pad)``. Boxes and landmarks are mapped back into ``rgb`` (clipped); the
+    crops are cut from the padded copy, where the model's margin around the box exists
+    (grey) instead of being clipped and stretched. The retry costs one more detection,
+    only on photos without a face.
     """
     faces = detector.detect(rgb, max_side)
     if faces or pad <= 0 or rgb.size == 0:
-        return faces
+        return [(d, crop(rgb, d)) for d in faces], False
     framed, border = padded(rgb, pad)
     height, width = rgb.shape[:2]
     grown = round((max_side or detector.max_side) * max(framed.shape[:2]) / max(height, width))
@@ -191,10 +199,10 @@ def detect_padded(detector: FaceDetector, rgb: np.ndarray, max_side: int | None 
         if box[2] - box[0] < 2 or box[3] - box[1] < 2:
             continue
         points = np.clip(det.landmarks - border, 0, [width - 1, height - 1]).astype(np.float32)
-        found.append(Detection(box, det.prob, points))
+        found.append((Detection(box, det.prob, points), crop(framed, det)))
     if found:
         log.debug("found %d face(s) only on the padded photo", len(found))
-    return found
+    return found, bool(found)
 
 
 def detector_kind(settings: Settings, live: bool = False) -> str:

@@ -14,7 +14,7 @@ from ..config import Settings
 from . import audit, privacy, retention
 from .alignment import sharpness
 from .consent import Consent
-from .detection import Detection, FaceDetector, build_detector, detect_padded, detector_kind
+from .detection import FaceDetector, build_detector, detector_kind, photo_faces
 from .embedders.stored import StoredCrop
 from .enrolling import add_crops
 from .errors import FaceCountError, KioskError, LowQualityError
@@ -103,18 +103,16 @@ class FaceEngine:
     def faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
         """Every face in a photo, largest first, with its crop; a face that fills the photo
         is looked for again on a padded copy (``Settings.detect_pad``)."""
-        detections = self.models.run(detect_padded, self.detector, rgb, max_side,
-                                     self.settings.detect_pad)
-        return self._crops(detections, rgb)
+        found, _ = self.models.run(photo_faces, self.detector, rgb, self.models.embedder.crop,
+                                   max_side, self.settings.detect_pad)
+        return [Face(d, crop, rgb) for d, crop in found]
 
     def live_faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
         """The same with the live loop's detector (``Settings.live_detector``), without the
         padded retry: a frame without a face is the usual case there."""
-        return self._crops(self.models.run(self.live_detector.detect, rgb, max_side), rgb)
-
-    def _crops(self, detections: list[Detection], rgb: np.ndarray) -> list[Face]:
         crop = self.models.embedder.crop
-        return [Face(d, crop(rgb, d), rgb) for d in detections]
+        return [Face(d, crop(rgb, d), rgb)
+                for d in self.models.run(self.live_detector.detect, rgb, max_side)]
 
     def quality(self, face: Face) -> str | None:
         """Why ``face`` is too poor to be judged, or None (see quality.py)."""

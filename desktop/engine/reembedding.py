@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import audit, modelstore
-from .detection import detect_padded
+from .detection import photo_faces
 from .errors import KioskError
 from .images import decode_jpeg
 from .subject import subject_index
@@ -38,10 +38,10 @@ def model_input(engine, embedder, crop: bytes, face: bytes | None,
     old = decode_jpeg(crop)
     if embedder.kind == "facenet":
         return old  # the legacy crop is FaceNet's own input
-    detections = engine.models.run(detect_padded, engine.detector, old, None,
-                                   engine.settings.detect_pad)
-    index = subject_index([d.area for d in detections])
-    return None if index is None else embedder.crop(old, detections[index])
+    found, _ = engine.models.run(photo_faces, engine.detector, old, embedder.crop, None,
+                                 engine.settings.detect_pad)
+    index = subject_index([d.area for d, _ in found])
+    return None if index is None else found[index][1]
 
 
 def reembed_vectors(engine, embedder, rows: list[tuple[int, bytes, bytes | None, str | None]],
