@@ -71,7 +71,7 @@ def plot_det(out: Path, series: list[DetSeries], title: str = "") -> None:
         axes.set_ylabel("FNIR: enrolled people not named correctly (log)")
         axes.set_title(title or "DET, open-set identification")
         axes.grid(True, which="both", linewidth=0.3, alpha=0.5)
-        axes.legend(loc="lower left", fontsize=8)
+        axes.legend(loc="upper right", fontsize=8)
         figure.tight_layout()
         try:
             figure.savefig(out)
