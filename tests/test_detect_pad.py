@@ -66,3 +66,21 @@ def test_pad_is_a_setting_with_a_range_and_part_of_the_cache_key(tmp_path):
     with pytest.raises(SettingsError, match="detect_pad"):
         load_settings(tmp_path, detect_pad=3.0)
     assert detector_key(Settings(detect_pad=0.0)) != detector_key(Settings(detect_pad=0.4))
+
+
+def test_a_large_tight_photo_is_searched_downscaled_and_mapped_back(engine, load):
+    import cv2
+    person, photo = TIGHT[1]
+    crop = tight_crop(engine, load(next(p for p in person_photos(person) if p.name == photo)))
+    large = cv2.resize(crop, (2400, round(2400 * crop.shape[0] / crop.shape[1])),
+                       interpolation=cv2.INTER_CUBIC)  # beyond detect_max_side (1024)
+    engine.settings.detect_pad = 0.0
+    assert engine.faces(large) == []
+    engine.settings.detect_pad = Settings().detect_pad
+    faces = engine.faces(large)
+    assert len(faces) == 1
+    det = faces[0].detection
+    height, width = large.shape[:2]
+    assert iou(det.box, (0, 0, width, height)) > 0.6
+    assert (det.landmarks[:, 0] > width * 0.1).all() and (det.landmarks[:, 0] < width * 0.9).all()
+    assert faces[0].crop.shape[:2] == (160, 160)

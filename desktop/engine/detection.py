@@ -181,25 +181,29 @@ def photo_faces(detector: FaceDetector, rgb: np.ndarray, crop: Crop,
 
     A face that fills the frame (ID and badge photos, tight portraits) leaves MTCNN no
     border to find it in: when nothing is found and ``pad`` > 0, the search runs again on
-    ``padded(rgb, pad)``. Boxes and landmarks are mapped back into ``rgb`` (clipped); the
-    crops are cut from the padded copy, where the model's margin around the box exists
-    (grey) instead of being clipped and stretched. The retry costs one more detection,
-    only on photos without a face.
+    the copy detection sees (``scaled_for_detection``), padded (``padded``). Boxes and
+    landmarks are mapped back into ``rgb`` (clipped); the crops are cut from the padded
+    copy, where the model's margin around the box exists (grey) instead of being clipped
+    and stretched. The retry costs one more detection, only on photos without a face.
     """
     faces = detector.detect(rgb, max_side)
-    if faces or pad <= 0 or rgb.size == 0:
+    if faces or pad <= 0:
         return [(d, crop(rgb, d)) for d in faces], False
-    framed, border = padded(rgb, pad)
+    # pad the copy detection sees (a 40-megapixel photo is not padded at full size)
+    scaled = scaled_for_detection(rgb, max_side or detector.max_side, detector.min_face_size)
+    if scaled is None:
+        return [], False
+    small, scale = scaled
+    framed, border = padded(small, pad)
     height, width = rgb.shape[:2]
-    grown = round((max_side or detector.max_side) * max(framed.shape[:2]) / max(height, width))
     found = []
-    for det in detector.detect(framed, grown):
-        x1, y1, x2, y2 = (v - border for v in det.box)
+    for det in detector.detect(framed, max(framed.shape[:2])):
+        x1, y1, x2, y2 = ((v - border) / scale for v in det.box)
         box = (max(0.0, x1), max(0.0, y1), min(float(width), x2), min(float(height), y2))
         if box[2] - box[0] < 2 or box[3] - box[1] < 2:
             continue
-        points = np.clip(det.landmarks - border, 0, [width - 1, height - 1]).astype(np.float32)
-        found.append((Detection(box, det.prob, points), crop(framed, det)))
+        points = np.clip((det.landmarks - border) / scale, 0, [width - 1, height - 1])
+        found.append((Detection(box, det.prob, points.astype(np.float32)), crop(framed, det)))
     if found:
         log.debug("found %d face(s) only on the padded photo", len(found))
     return found, bool(found)
