@@ -25,6 +25,9 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
     specs = list(dict.fromkeys(m.strip() for m in settings.model.split(",") if m.strip()))
     if not specs:
         raise KioskError("--model names no model")
+    from .engine.embedders import parse_model
+    for spec in specs:
+        parse_model(spec)  # a misspelt second model fails now, not after the first's run
     if args.plot:
         check_plot_name(Path(args.plot))
     # the database's calibrated threshold belongs to its one model

@@ -106,6 +106,10 @@ def test_a_bad_plot_name_is_one_line_before_any_work(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"error: --plot {tmp_path / 'det.txt'}: use a .png, .svg " \
                                   "or .pdf name"
+    proc = subprocess.run([sys.executable, "main.py", "evaluate", str(tmp_path), "--model",
+                           "facenet,facenett", "--db", str(tmp_path / "db")], cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: unknown model 'facenett'")
 
 
 def test_light_commands_do_not_import_matplotlib():
