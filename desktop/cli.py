@@ -279,6 +279,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store-sizes", help="samples in PostgreSQL for the shared_store "
                    "start-up figures (default 10000,100000)")
     p.add_argument("--runs", type=int, help="runs behind each live/start-up median")
+    p.add_argument("--models", metavar="A,B", help="comma-separated face models (e.g. "
+                   "facenet,dlib): the live section adds a table of the window's label "
+                   "times with each, on the same clips and people")
     return parser
 
 

@@ -3,34 +3,75 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from desktop.cli_common import fraction, load_models, open_engine, positive, print_json, progress
-from desktop.engine import Settings
+from desktop.engine import KioskError, Settings
+
+if TYPE_CHECKING:
+    from desktop.engine.evaluation.accuracy import Evaluation
 
 
 def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
-    from desktop.engine import evaluate, open_store
-    threshold = settings.threshold
-    if threshold is None and (settings.db_url or settings.db_path.exists()):
+    """Evaluate each model of ``--model A,B`` on the same photos, one after the other
+    (one model's networks in memory at a time); ``--plot`` draws all their DET curves."""
+    from desktop.engine import evaluate
+    from desktop.engine.evaluation.detplot import DetSeries, check_plot_name, plot_det
+    specs = list(dict.fromkeys(m.strip() for m in settings.model.split(",") if m.strip()))
+    if not specs:
+        raise KioskError("--model names no model")
+    from desktop.engine.faces.embedders import parse_model
+    for spec in specs:
+        parse_model(spec)  # a misspelt second model fails now, not after the first's run
+    if args.plot:
+        check_plot_name(Path(args.plot))
+    # the database's calibrated threshold belongs to its one model
+    threshold = stored_threshold(settings) if len(specs) == 1 else settings.threshold
+    series = []
+    for spec in specs:
+        one = replace(settings, model=spec)
+        result = evaluate(load_models(one), one, Path(args.folder), k=args.k,
+                          strangers=Path(args.strangers) if args.strangers else None,
+                          pairs=Path(args.pairs) if args.pairs else None,
+                          threshold=threshold, progress=progress(f"evaluating {spec}", 0))
+        if args.json:
+            print_json(result.to_json())
+        else:
+            print_evaluation(result, args.k, one.match_margin)
+        scores = result.main.scores
+        if scores is not None:
+            label = result.model if spec.startswith("onnx:") else spec
+            series.append(DetSeries(label, scores, result.main.threshold))
+    if args.plot:
+        plot_det(Path(args.plot), series, f"DET on {args.folder}, "
+                 f"K={args.k}: {series[0].scores.genuine.size} genuine, "
+                 f"{series[0].scores.impostor.size} stranger probes")
+        print(f"DET curves of {len(series)} model(s) written to {args.plot}",
+              file=sys.stderr if args.json else sys.stdout)
+    return 0
+
+
+def stored_threshold(settings: Settings) -> float | None:
+    """``--threshold``, else the threshold calibrated into the database, if any."""
+    from desktop.engine import open_store
+    if settings.threshold is None and (settings.db_url or settings.db_path.exists()):
         store = open_store(settings)
         try:
             stored = store.get_meta("threshold")
         finally:
             store.close()  # a PostgreSQL store has a listener thread and a pool
-        threshold = float(stored) if stored is not None else None
-    models = load_models(settings)
-    result = evaluate(models, settings, Path(args.folder), k=args.k,
-                      strangers=Path(args.strangers) if args.strangers else None,
-                      pairs=Path(args.pairs) if args.pairs else None,
-                      threshold=threshold, progress=progress("evaluating", 0))
-    if args.json:
-        print_json(result.to_json())
-        return 0
+        return float(stored) if stored is not None else None
+    return settings.threshold
+
+
+def print_evaluation(result: Evaluation, k: int, margin: float) -> None:
     main = result.main
     print(f"model {result.model}; enrolled {result.enrolled_people} people from "
-          f"{result.enrolled_photos} photos (K={args.k}); {main.genuine} genuine and "
+          f"{result.enrolled_photos} photos (K={k}); {main.genuine} genuine and "
           f"{main.impostors} impostor probes; {result.no_face} probe photo(s) without a face")
     print(f"people refused at enrollment: {len(result.people_refused)}"
           + (f" ({', '.join(result.people_refused)})" if result.people_refused else "")
@@ -45,7 +86,7 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  rank-1                 {r.rank1}")
         for fpir, (fnir, t) in r.fnir_at_fpir.items():
             print(f"  FNIR at FPIR {fpir:<6.2%}   {fnir}  (threshold {t:.3f})")
-        print(f"  at threshold {r.threshold:.3f}, margin {settings.match_margin:.2f}:")
+        print(f"  at threshold {r.threshold:.3f}, margin {margin:.2f}:")
         print(f"    FPIR (strangers named)   {r.fpir}")
         print(f"    TPIR (right name)        {r.tpir}")
         print(f"    misidentified            {r.misidentified}")
@@ -54,7 +95,6 @@ def cmd_evaluate(settings: Settings, args: argparse.Namespace) -> int:
         print(f"pairs: 10-fold accuracy {p.accuracy:.2%} +- {p.std:.2%} on {p.pairs} pairs "
               f"(threshold {p.threshold:.3f}; {p.missing} without a face)")
     print(f"{result.seconds:.0f} s; {result.computed} photo(s) embedded, the rest cached")
-    return 0
 
 
 def cmd_calibrate(settings: Settings, args: argparse.Namespace) -> int:
@@ -90,7 +130,13 @@ def add_commands(add: Callable[..., argparse.ArgumentParser]) -> None:
         p.add_argument("--strangers", metavar="DIR",
                        help="extra photos of people not in DIR (impostor probes)")
         if name == "evaluate":
-            p.add_argument("--json", action="store_true")
+            p.add_argument("--json", action="store_true",
+                           help="one JSON line per model")
+            p.add_argument("--plot", metavar="FILE", help="draw DET curves (FNIR against "
+                           "FPIR, log axes) to FILE (.png, .svg or .pdf), each model's default "
+                           "threshold marked; with --model facenet,dlib (a comma-separated "
+                           "list) every model is evaluated on the same photos and drawn on "
+                           "one picture")
             p.add_argument("--pairs", metavar="PAIRS.csv", help="also 10-fold verification "
                            "accuracy on path_a,path_b,same,lfw_fold pairs (LFW View 2)")
         else:

@@ -15,6 +15,8 @@ SECTIONS = ("stages", "live", "tuning", "idle", "loaded", "threads", "scale", "s
 OPTIONAL = ("shared_store",)
 """Run only when named with --only: starts a private PostgreSQL server, no model needed."""
 REPO = Path(__file__).resolve().parents[2]
+MODELS_HELP = ("comma-separated face models (e.g. facenet,dlib): the live section adds a "
+               "table of the window's label times with each, on the same clips and people")
 
 
 def faces_root() -> Path:
@@ -50,6 +52,9 @@ class BenchOptions:
     """Cap on the crowd video per live run (0 = the whole file)."""
     tuning: tuple[str, ...] = ()
     """Names of tuning configurations to run (empty = all of them)."""
+    models: tuple[str, ...] = ()
+    """Face models whose window label times the live section compares, one row each
+    (``--models facenet,dlib``; empty = only the settings' model, in the live table)."""
     tuning_runs: int = 2
     sizes: tuple[int, ...] = (1_000, 10_000, 100_000, 1_000_000)
     queries: int = 1000
@@ -101,6 +106,12 @@ class BenchOptions:
                                         if s)
         if getattr(args, "kinds", None):
             options.kinds = tuple(s.strip() for s in str(args.kinds).split(",") if s.strip())
+        if getattr(args, "models", None):
+            options.models = tuple(dict.fromkeys(
+                m.strip() for m in str(args.models).split(",") if m.strip()))
+            from desktop.engine.faces.embedders import parse_model
+            for spec in options.models:
+                parse_model(spec)  # a misspelt model fails now, not after the first rows
         if getattr(args, "tuning", None):
             options.tuning = tuple(s.strip() for s in str(args.tuning).split(",") if s.strip())
         return options

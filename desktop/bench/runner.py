@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from desktop.bench.options import BenchOptions, faces_root
+from desktop.bench.options import MODELS_HELP, BenchOptions, faces_root
 from desktop.bench.table import Table
 from desktop.bench.util import cpu_snapshot, in_thread, others_share
 from desktop.engine.core.errors import KioskError
@@ -101,6 +101,10 @@ def _run_sections(bench_settings: Settings, settings: Settings, models, root: Pa
         if "live" in wanted:
             from desktop.bench.sections.livebench import bench_live
             emit(bench_live(engine, scenarios, options.runs))
+            if options.models:
+                from desktop.bench.sections.livemodels import bench_live_models
+                emit(bench_live_models(engine, people, scenarios, options.models,
+                                       options.runs, bench_settings.db_dir))
         if "tuning" in wanted:
             from desktop.bench.sections.livebench import bench_tuning
             emit(bench_tuning(engine, scenarios, options))
@@ -154,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kinds", help="index kinds for the scale section: flat,fp16,hnsw,ivf")
     parser.add_argument("--runs", type=int, help="runs behind each live/start-up median")
     parser.add_argument("--tuning", help="comma-separated tuning configs to run")
+    parser.add_argument("--models", help=MODELS_HELP)
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     try:

@@ -40,6 +40,7 @@ _PUBLIC: dict[str, str] = {
     "SourceError": "desktop.engine.core.errors",
     "StoreOfflineError": "desktop.engine.core.errors",
     "UnknownPersonError": "desktop.engine.core.errors",
+    "UnknownFaceError": "desktop.engine.core.errors",
     "WeightsUnavailableError": "desktop.engine.core.errors",
     # plain data and small helpers
     "Person": "desktop.engine.core.types",
@@ -128,6 +129,7 @@ if TYPE_CHECKING:  # the same names, for type checkers
         SettingsError,
         SourceError,
         StoreOfflineError,
+        UnknownFaceError,
         UnknownPersonError,
         WeightsUnavailableError,
     )

@@ -69,3 +69,29 @@ def test_shared_store_section_runs_only_when_named():
     options = BenchOptions.from_args(argparse.Namespace(only="shared_store",
                                                         store_sizes="1000,10000"))
     assert options.sections == ("shared_store",) and options.store_sizes == (1_000, 10_000)
+
+
+def test_models_flag_names_each_model_once_and_refuses_a_misspelt_one():
+    options = BenchOptions.from_args(argparse.Namespace(models="facenet, dlib,facenet"))
+    assert options.models == ("facenet", "dlib")
+    assert BenchOptions.from_args(argparse.Namespace()).models == ()
+    with pytest.raises(KioskError, match="unknown model 'facenett'"):
+        BenchOptions.from_args(argparse.Namespace(models="facenet,facenett"))
+
+
+def test_live_section_compares_label_times_per_model(faces_dir, settings, models, capsys):
+    options = BenchOptions.quick_defaults().replace(
+        sections=("live",), video=None, people=3, appearances=1, show_seconds=1.0,
+        gap_seconds=0.3, models=("facenet", "dlib"))
+
+    assert run_bench(settings, None, models=models, options=options) == 0
+
+    out = capsys.readouterr().out
+    assert "Label times per face model" in out
+    table = out[out.index("Label times per face model"):]
+    rows = [line for line in table.splitlines() if line.startswith(("facenet", "dlib"))]
+    assert [row.split()[0] for row in rows] == ["facenet", "dlib"]
+    for row in rows:
+        cells = row.split()
+        assert cells[3].endswith("/2")  # the 1-face clip: one visitor and one stranger
+        assert cells[6].endswith("/7")  # the group clip's seven faces

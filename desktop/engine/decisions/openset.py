@@ -84,6 +84,35 @@ class GalleryScorer:
         return [[(self.names[c], float(row[c])) for c in cols] for row, cols in zip(per_person, top)]
 
 
+@dataclass(frozen=True)
+class ProbeScores:
+    """Each probe's top score, and whether a genuine probe's top candidate was its own
+    person: all a DET curve needs (``det_curve``). Probes the quality gate turned away
+    score -2 (below any threshold)."""
+    correct: np.ndarray
+    genuine: np.ndarray
+    impostor: np.ndarray
+
+    def rates(self, threshold: float) -> tuple[float, float]:
+        """(FPIR, FNIR) at ``threshold`` by the threshold alone (no margin rule), as
+        FNIR at FPIR is computed."""
+        fpir = float(np.mean(self.impostor >= threshold)) if len(self.impostor) else 0.0
+        hits = self.correct & (self.genuine >= threshold)
+        return fpir, float(np.mean(~hits)) if len(hits) else 0.0
+
+
+def det_curve(scores: ProbeScores) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(thresholds, FPIR, FNIR) at every score where either rate changes, thresholds
+    ascending: the points of a DET curve (NIST FRVT 1:N plots FNIR against FPIR)."""
+    thresholds = np.unique(np.concatenate([scores.genuine[scores.correct], scores.impostor]))
+    impostor = np.sort(scores.impostor)
+    hits = np.sort(scores.genuine[scores.correct])
+    fpir = (len(impostor) - np.searchsorted(impostor, thresholds, "left")) / max(len(impostor), 1)
+    found = len(hits) - np.searchsorted(hits, thresholds, "left")
+    fnir = 1.0 - found / max(len(scores.genuine), 1)
+    return thresholds, fpir, fnir
+
+
 @dataclass
 class OpenSetResult:
     rule: str
@@ -99,6 +128,8 @@ class OpenSetResult:
     """Genuine probes given their own name at ``threshold``."""
     misidentified: int
     """Genuine probes given somebody else's name at ``threshold``."""
+    scores: ProbeScores | None = None
+    """The probes' top scores, for DET curves (not in ``to_json``)."""
 
     def to_json(self) -> dict:
         return {"rule": self.rule, "genuine_probes": self.genuine,
@@ -146,4 +177,5 @@ def score_open_set(scorer: GalleryScorer, genuine: np.ndarray, truth: Sequence[s
         fnir[target] = (Interval(value, float(low), float(high)), t)
     return OpenSetResult(scorer.rule, len(g_rank), len(i_rank),
                          wilson(int(correct.sum()), len(correct)), fnir, threshold,
-                         wilson(false_pos, len(i_rank)), wilson(hits, len(g_rank)), wrong)
+                         wilson(false_pos, len(i_rank)), wilson(hits, len(g_rank)), wrong,
+                         ProbeScores(correct, g_top.astype(np.float64), i_top.astype(np.float64)))

@@ -25,6 +25,7 @@ from desktop.engine.core.errors import KioskError
 from desktop.engine.core.images import load_image
 from desktop.engine.core.types import Detection
 from desktop.engine.faces.crops import sharpness
+from desktop.engine.faces.detection import photo_faces
 from desktop.engine.settings.config import Settings
 
 log = logging.getLogger(__name__)
@@ -58,6 +59,9 @@ class PhotoRecord:
     width: int = 0
     height: int = 0
     error: str | None = None
+    padded: bool = False
+    """Found only on a padded copy (``photo_faces``): its crops were cut from that copy,
+    so another model does not reuse these detections on the photo itself."""
 
 
 def detector_key(settings: Settings) -> str:
@@ -65,7 +69,7 @@ def detector_key(settings: Settings) -> str:
     kind = "" if settings.detector == "mtcnn" else "yunet-regions,"
     return (f"det:{kind}{settings.min_face_size},"
             f"{','.join(f'{t:g}' for t in settings.det_thresholds)},{settings.min_det_prob:g},"
-            f"{settings.detect_max_side}")
+            f"{settings.detect_max_side},pad{settings.detect_pad:g}")
 
 
 def pipeline_key(settings: Settings, model_id: str, variant: str = "") -> str:
@@ -118,7 +122,8 @@ class FaceCache:
                    else np.zeros((0, 0), np.float32))
         faces = [FaceRecord(tuple(f["box"]), f["prob"], np.array(f["landmarks"], np.float32),
                             f["sharpness"], vectors[i]) for i, f in enumerate(meta["faces"])]
-        return PhotoRecord(faces, meta.get("width", 0), meta.get("height", 0), meta.get("error"))
+        return PhotoRecord(faces, meta.get("width", 0), meta.get("height", 0), meta.get("error"),
+                           meta.get("padded", False))
 
     def _detections(self, digest: str) -> list[Detection] | None:
         """Another model's detections of this photo with the same detector settings:
@@ -130,7 +135,7 @@ class FaceCache:
             parts = pipeline.split("|")
             if len(parts) > 2 and parts[2] == self._det_key:
                 faces = json.loads(meta)
-                if faces.get("error"):
+                if faces.get("error") or faces.get("padded"):
                     return None
                 return [Detection(tuple(f["box"]), f["prob"], np.array(f["landmarks"], np.float32))
                         for f in faces["faces"]]
@@ -141,6 +146,7 @@ class FaceCache:
         for digest, record in rows:
             vectors = np.array([f.vector for f in record.faces], np.float32)
             meta = {"width": record.width, "height": record.height, "error": record.error,
+                    "padded": record.padded,
                     "dim": int(vectors.shape[1]) if len(vectors) else 0,
                     "faces": [{"box": list(f.box), "prob": f.prob, "sharpness": f.sharpness,
                                "landmarks": np.asarray(f.landmarks).tolist()}
@@ -162,10 +168,12 @@ class FaceCache:
                 continue
             detections = self._detections(digest)
             if detections is None:
-                detections = self.models.run(detector.detect, rgb, None)
-            record = PhotoRecord([], rgb.shape[1], rgb.shape[0])
-            for det in detections:
-                crop = embedder.crop(rgb, det)
+                found, was_padded = self.models.run(photo_faces, detector, rgb, embedder.crop,
+                                                    None, self.settings.detect_pad)
+            else:
+                found, was_padded = [(d, embedder.crop(rgb, d)) for d in detections], False
+            record = PhotoRecord([], rgb.shape[1], rgb.shape[0], padded=was_padded)
+            for det, crop in found:
                 crops.append(crop)
                 owners.append((record, det, sharpness(crop)))
             records.append(record)

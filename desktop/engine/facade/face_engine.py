@@ -20,7 +20,7 @@ from desktop.engine.decisions.liveness import LivenessVerdict, judge, uses_passi
 from desktop.engine.decisions.matching import Match, decide, model_defaults, strict_threshold
 from desktop.engine.facade.add_samples import add_crops
 from desktop.engine.faces.crops import sharpness
-from desktop.engine.faces.detection import FaceDetector
+from desktop.engine.faces.detection import FaceDetector, photo_faces
 from desktop.engine.faces.networks import Models, build_detector, detector_kind
 from desktop.engine.faces.quality import quality_problem
 from desktop.engine.faces.results import EnrollReport, Face, FaceResult, SearchHit, Verification
@@ -105,18 +105,18 @@ class FaceEngine:
 
     # ------------------------------------------------------------ building blocks
     def faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
-        """Every face in the image, largest first, with its crop."""
-        return self._faces(self.detector, rgb, max_side)
+        """Every face in a photo, largest first, with its crop; a face that fills the photo
+        is looked for again on a padded copy (``Settings.detect_pad``)."""
+        found, _ = self.models.run(photo_faces, self.detector, rgb, self.models.embedder.crop,
+                                   max_side, self.settings.detect_pad)
+        return [Face(d, crop, rgb) for d, crop in found]
 
     def live_faces(self, rgb: np.ndarray, max_side: int | None = None) -> list[Face]:
-        """The same, with the live loop's detector (``Settings.live_detector``)."""
-        return self._faces(self.live_detector, rgb, max_side)
-
-    def _faces(self, detector: FaceDetector, rgb: np.ndarray,
-               max_side: int | None) -> list[Face]:
-        detections = self.models.run(detector.detect, rgb, max_side)
+        """The same with the live loop's detector (``Settings.live_detector``), without the
+        padded retry: a frame without a face is the usual case there."""
         crop = self.models.embedder.crop
-        return [Face(d, crop(rgb, d), rgb) for d in detections]
+        return [Face(d, crop(rgb, d), rgb)
+                for d in self.models.run(self.live_detector.detect, rgb, max_side)]
 
     def quality(self, face: Face) -> str | None:
         """Why ``face`` is too poor to be judged, or None (see quality.py)."""

@@ -20,6 +20,7 @@ import numpy as np
 
 from desktop.engine.core.errors import KioskError
 from desktop.engine.core.images import decode_jpeg
+from desktop.engine.faces.detection import photo_faces
 from desktop.engine.faces.subject import subject_index
 from desktop.engine.storage import audit
 from desktop.engine.storage import embeddings as modelstore
@@ -38,9 +39,10 @@ def model_input(engine, embedder, crop: bytes, face: bytes | None,
     old = decode_jpeg(crop)
     if embedder.kind == "facenet":
         return old  # the legacy crop is FaceNet's own input
-    detections = engine.models.run(engine.detector.detect, old, None)
-    index = subject_index([d.area for d in detections])
-    return None if index is None else embedder.crop(old, detections[index])
+    found, _ = engine.models.run(photo_faces, engine.detector, old, embedder.crop, None,
+                                 engine.settings.detect_pad)
+    index = subject_index([d.area for d, _ in found])
+    return None if index is None else found[index][1]
 
 
 def reembed_vectors(engine, embedder, rows: list[tuple[int, bytes, bytes | None, str | None]],

@@ -85,6 +85,10 @@ class Settings:
     """Faces below this detection probability are dropped (MTCNN's O-net emits some junk)."""
     detect_max_side: int = 1024
     """Photos larger than this are downscaled for detection; boxes are mapped back."""
+    detect_pad: float = 0.4
+    """When no face is found in a photo, look again on a copy framed in grey by this share
+    of its longer side: a face that fills the photo (an ID or badge picture) is then found.
+    0 turns the retry off; the live loop never uses it."""
     live_detect_max_side: int = 640
     """Same, for live frames (a desk camera: faces are large, frames must be fast)."""
     detector: str = "mtcnn"

@@ -21,7 +21,8 @@ _FIELDS = {f.name for f in dataclasses.fields(Settings)} - {"extra"}
 
 LIMITS: dict[str, tuple[float, float]] = {
     "torch_threads": (0, 256), "min_face_size": (10, 2000), "min_det_prob": (0.0, 1.0),
-    "detect_max_side": (64, 10000), "live_detect_max_side": (64, 10000),
+    "detect_max_side": (64, 10000), "detect_pad": (0.0, 1.0),
+    "live_detect_max_side": (64, 10000),
     "crop_size": (32, 1024), "crop_margin": (0, 512), "threshold": (-1.0, 1.0),
     "match_margin": (0.0, 1.0), "duplicate_threshold": (-1.0, 1.0),
     "slideshow_seconds": (0.05, 3600.0), "confirm_frames": (1, 100),
