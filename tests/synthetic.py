@@ -37,9 +37,12 @@ def identity(person: int, noise: float = 0.02, seed: int = 0) -> np.ndarray:
 
 def face(box: Box, person: int, similarity: float = 1.0) -> Face:
     """A detection at ``box`` whose crop encodes ``person`` (0 = a stranger) and, below 1,
-    about how similar its embedding is to that person (a borderline face)."""
+    about how similar its embedding is to that person (a borderline face); each person's
+    crop has its own texture, so a cut to someone else looks different."""
     crop = np.full((160, 160, 3), person, np.uint8)
     crop[..., 1] = round(similarity * 100)
+    blocks = np.random.default_rng(person).integers(0, 256, (4, 4), dtype=np.uint8)
+    crop[..., 2] = np.kron(blocks, np.ones((40, 40), np.uint8))  # a coarse look of its own
     landmarks = np.zeros((5, 2), np.float32)
     return Face(Detection(box, 0.99, landmarks), crop)
 

@@ -9,11 +9,9 @@ decisions: one check-in per person per cool-down, one visitor count per unknown 
 """
 from __future__ import annotations
 
-import itertools
 import logging
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,51 +20,16 @@ from ..config import DEFAULTS
 from .attendance import CheckIn
 from .errors import KioskError
 from .images import encode_jpeg
-from .live_liveness import LivenessGate, RejectCounter, TrackLiveness
+from .live_liveness import LivenessGate, RejectCounter
 from .liveness import OFF
 from .matching import Match, decisive
-from .names import NOT_LIVE, PENDING, UNKNOWN
+from .names import NOT_LIVE, UNKNOWN
 from .recognizer import FaceEngine
-from .results import Face
+from .tracking import Track, Tracker, iou
+
+__all__ = ["FrameResult", "LiveRecognizer", "Track", "UNKNOWN", "iou"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Track:
-    id: int
-    face: Face
-    first_seen: float
-    votes: deque = field(default_factory=deque)
-    """The last few decisions: a name, or None for unknown."""
-    match: Match | None = None
-    label: str | None = None
-    """Confirmed label: a name, UNKNOWN, or None while still pending."""
-    labelled_at: float | None = None
-    last_embedded: float = float("-inf")
-    missed: int = 0
-    counted: bool = False
-    """Attendance (check-in or visitor count) already handled for this track."""
-    ever_known: bool = False
-    """Once recognised, a track is never also counted as an unknown visitor."""
-    liveness: TrackLiveness = field(default_factory=TrackLiveness)
-
-    @property
-    def box(self) -> tuple[float, float, float, float]:
-        return self.face.detection.box
-
-    @property
-    def known(self) -> bool:
-        return self.label not in (None, UNKNOWN, NOT_LIVE)
-
-    @property
-    def text(self) -> str:
-        """What the window draws above the box."""
-        if self.label is None:
-            return PENDING
-        if self.label in (UNKNOWN, NOT_LIVE):
-            return self.label
-        return f"{self.label} {self.match.similarity:.2f}" if self.match else self.label
 
 
 @dataclass
@@ -81,14 +44,6 @@ class FrameResult:
     """Faces judged not live since the kiosk started."""
 
 
-def iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 class LiveRecognizer:
     """Stateful per-stream recogniser; call ``process`` with each frame from one thread."""
 
@@ -96,6 +51,7 @@ class LiveRecognizer:
                  recheck_seconds: float = DEFAULTS.recheck_seconds,
                  track_iou: float = DEFAULTS.track_iou,
                  max_missed: int = DEFAULTS.track_max_missed,
+                 min_appearance: float = DEFAULTS.track_min_appearance,
                  detect_max_side: int = DEFAULTS.live_detect_max_side,
                  record_attendance: bool = True, liveness: str = OFF,
                  rejected: RejectCounter | None = None,
@@ -108,13 +64,12 @@ class LiveRecognizer:
         self.confirm_frames = max(1, confirm_frames)
         self.instant_decisions = instant_decisions
         self.recheck_seconds = recheck_seconds
-        self.track_iou = track_iou
-        self.max_missed = max_missed
+        self.tracker = Tracker(track_iou=track_iou, max_missed=max_missed,
+                               confirm_frames=self.confirm_frames,
+                               min_appearance=min_appearance)
         self.detect_max_side = detect_max_side
         self.record_attendance = record_attendance
-        self.tracks: list[Track] = []
         self._live_ms = 0.0
-        self._ids = itertools.count(1)
 
     @classmethod
     def from_settings(cls, engine: FaceEngine, **overrides: Any) -> LiveRecognizer:
@@ -122,21 +77,27 @@ class LiveRecognizer:
         options: dict[str, Any] = dict(
             confirm_frames=s.confirm_frames, instant_decisions=s.instant_decisions,
             recheck_seconds=s.recheck_seconds, track_iou=s.track_iou,
-            max_missed=s.track_max_missed, detect_max_side=s.live_detect_max_side,
+            max_missed=s.track_max_missed, min_appearance=s.track_min_appearance,
+            detect_max_side=s.live_detect_max_side,
             liveness=engine.checkin_liveness)
         options.update(overrides)
         return cls(engine, **options)
 
     def reset(self) -> None:
         """Forget all tracks (new source, or the gallery changed under us)."""
-        self.tracks = []
+        self.tracker.tracks = []
+
+    @property
+    def tracks(self) -> list[Track]:
+        """The current tracks, including those missing from the last few frames."""
+        return self.tracker.tracks
 
     def process(self, rgb: np.ndarray, now: float | None = None) -> FrameResult:
         now = time.monotonic() if now is None else now
         started = time.perf_counter()
         faces = self.engine.live_faces(rgb, max_side=self.detect_max_side)
         detected = time.perf_counter()
-        visible = self._associate(faces, now)
+        visible = self.tracker.associate(faces, now)
         self._live_ms = 0.0
         checkins: list[CheckIn] = []
         for track in visible:  # running challenges see every frame
@@ -148,19 +109,23 @@ class LiveRecognizer:
         if self.score_subject and visible:
             self._score(visible[0], rgb)
 
-        due = [t for t in visible if t.label != NOT_LIVE and not t.liveness.challenge_running
-               and (not self._unanimous(t) or now - t.last_embedded >= self.recheck_seconds)]
+        due = [t for t in visible if not t.liveness.challenge_running and (
+            t.suspect or t.label != NOT_LIVE and (
+                not self._unanimous(t) or now - t.last_embedded >= self.recheck_seconds))]
         if due:  # usually empty: tracked faces are labelled and not yet due a re-check
             before = time.perf_counter()
             vectors = self.engine.embed([t.face.crop for t in due])
             embedded = time.perf_counter()
             matches = self.engine.match(vectors)
             searched = time.perf_counter()
-            for track, match in zip(due, matches):
-                track.match = match
-                track.last_embedded = now
-                track.votes.append(match.name)
-                self._settle(track, rgb, now, checkins)
+            for track, vector, match in zip(due, vectors, matches):
+                if track.suspect and not self._same_face(track, vector, match):
+                    fresh = self.tracker.split(track, now)
+                    visible[visible.index(track)] = track = fresh
+                track.suspect = False
+                self._decide(track, vector, match, now)
+                if track.label != NOT_LIVE:
+                    self._settle(track, rgb, now, checkins)
         else:
             before = embedded = searched = time.perf_counter()
         finished = time.perf_counter()
@@ -190,35 +155,27 @@ class LiveRecognizer:
         self._live_ms += (time.perf_counter() - started) * 1000
 
     # ---------------------------------------------------------------- internals
-    def _associate(self, faces: list[Face], now: float) -> list[Track]:
-        """Greedy best-overlap matching of this frame's faces to existing tracks."""
-        pairs = sorted(((iou(t.box, f.detection.box), ti, fi)
-                        for ti, t in enumerate(self.tracks) for fi, f in enumerate(faces)),
-                       reverse=True)
-        used_tracks, used_faces, visible = set(), set(), []
-        for overlap, ti, fi in pairs:
-            if overlap < self.track_iou:
-                break
-            if ti in used_tracks or fi in used_faces:
-                continue
-            used_tracks.add(ti)
-            used_faces.add(fi)
-            track = self.tracks[ti]
-            track.face = faces[fi]
-            track.missed = 0
-            visible.append(track)
-        for ti, track in enumerate(self.tracks):
-            if ti not in used_tracks:
-                track.missed += 1
-        for fi, face in enumerate(faces):
-            if fi not in used_faces:
-                track = Track(next(self._ids), face, now,
-                              votes=deque(maxlen=self.confirm_frames))
-                self.tracks.append(track)
-                visible.append(track)
-        self.tracks = [t for t in self.tracks if t.missed <= self.max_missed]
-        visible.sort(key=lambda t: t.face.detection.area, reverse=True)
-        return visible
+    def _same_face(self, track: Track, vector: np.ndarray, match: Match) -> bool:
+        """Whether a face that arrived abruptly on ``track`` is still its face: its
+        embedding agrees with the track's last one, or it is decided as the same person."""
+        if track.vector is None:
+            return track.label is None
+        if float(np.dot(track.vector, vector)) >= self.engine.threshold:
+            return True
+        return track.known and match.name == track.label
+
+    def _decide(self, track: Track, vector: np.ndarray, match: Match, now: float) -> None:
+        """Record this frame's decision. A decision that differs from the last one starts
+        the vote afresh, and one that differs from the shown label clears it at once: a
+        label is only ever backed by the current face's own decision."""
+        track.match, track.vector, track.last_embedded = match, vector, now
+        if track.label == NOT_LIVE:
+            return
+        if track.votes and track.votes[-1] != match.name:
+            track.votes.clear()
+        track.votes.append(match.name)
+        if track.label is not None and (match.name or UNKNOWN) != track.label:
+            track.label, track.labelled_at = None, None
 
     def _confirm(self, track: Track, rgb: np.ndarray, now: float) -> None:
         """Change the label only when the decisions agree (``_agreed``), and the face

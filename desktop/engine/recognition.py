@@ -40,6 +40,8 @@ class TrackView:
     every frame while registering)."""
     challenge: ChallengeView | None = None
     """The head-turn challenge asked of this face, if any (running or just ended)."""
+    visitor: str | None = None
+    """The anonymous visitor id of an unknown face (visitor_ids on), else None."""
 
     @classmethod
     def of(cls, track: Track, now: float) -> TrackView:
