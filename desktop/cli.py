@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from . import cli_accuracy, cli_privacy
+from . import cli_accuracy, cli_privacy, cli_watch
 from .cli_common import common_options, open_engine, positive, print_json, progress
 from .config import Settings
 from .engine.errors import DuplicateFaceError, KioskError
@@ -253,6 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("old")
     p.add_argument("new")
     cli_accuracy.add_commands(add)  # evaluate, calibrate
+    cli_watch.add_commands(add)  # watch
     add("reembed", cmd_reembed, "re-embed stored faces with the loaded model (--model X: switch)")
     p = add("attendance", cmd_attendance, "attendance: today's list, or a CSV export")
     p.add_argument("action", choices=("today", "export"))

@@ -125,11 +125,11 @@ class Tracker:
     def associate(self, faces: list[Face], now: float) -> list[Track]:
         """This frame's faces as tracks, largest first; abrupt arrivals marked suspect."""
         looks = [appearance(f.crop) for f in faces]
-        pairs = sorted(((iou(t.box, f.detection.box), ti, fi)
+        pairs = sorted(((iou(t.box, f.detection.box), -t.missed, ti, fi)
                         for ti, t in enumerate(self.tracks) for fi, f in enumerate(faces)),
                        reverse=True)
         used_tracks, used_faces, visible = set(), set(), []
-        for overlap, ti, fi in pairs:
+        for overlap, _, ti, fi in pairs:  # best overlap first; at a tie, the track seen last
             if overlap < self.track_iou:
                 break
             if ti in used_tracks or fi in used_faces:
@@ -154,10 +154,10 @@ class Tracker:
         return visible
 
     def split(self, track: Track, now: float) -> Track:
-        """``track``'s face turned out to be someone else: a new track takes the face,
-        and the old one is treated as missing from this frame."""
+        """``track``'s face turned out to be someone else: a new track takes the face, and
+        the old one ends (its person left the spot; kept, it would win the next frame's
+        matching by overlap and be split again)."""
         fresh = self.new(track.face, now)
         fresh.look = track.look
-        track.missed, track.suspect = 1, False
-        self.tracks.append(fresh)
+        self.tracks = [t for t in self.tracks if t is not track] + [fresh]
         return fresh
