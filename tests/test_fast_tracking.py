@@ -109,3 +109,18 @@ def test_a_stranger_returning_after_a_gap_in_anothers_spot_is_a_new_track(synthe
     ada = run(live, synthetic, [[face(BOX, 1)]] * 3)[-1].tracks[0]
     after = run(live, synthetic, [[], [face((104, 100, 184, 180), 0)]], start=1.0)[1]
     assert after.tracks[0].id != ada.id and after.tracks[0].label == UNKNOWN
+
+
+def test_the_bench_counts_wrong_names_not_misses():
+    """A live run's score: an enrolled face left 'Unknown' is a miss; a name on the wrong
+    person or on a stranger is wrong."""
+    from desktop.bench.data import Appearance
+    from desktop.bench.scoring import LiveRun, TrackLog, score
+    run = LiveRun("cuts", capture_stamps=[0.0, 0.04, 0.08, 0.12])
+    run.tracks = {1: TrackLog(0, 0.0, 0.05, UNKNOWN, {UNKNOWN}),  # Ada missed
+                  2: TrackLog(1, 0.04, 0.09, "Ada", {"Ada"}),  # Ada named
+                  3: TrackLog(2, 0.08, 0.1, "Grace", {"Grace"}),  # a stranger named
+                  4: TrackLog(3, 0.12, 0.13, UNKNOWN, {UNKNOWN})}  # a stranger unknown
+    score(run, [Appearance("Ada", 0, 1), Appearance("Ada", 1, 2), Appearance(UNKNOWN, 2, 3),
+                Appearance(UNKNOWN, 3, 4)])
+    assert (run.labelled, run.correct, run.wrong) == (4, 2, 1)

@@ -1,11 +1,16 @@
 """Recognition on a stream of frames: track faces so labels are steady and cheap.
 
-Per frame: detect (on a downscaled frame), match detections to the previous frame's
-tracks by box overlap, and embed only faces that need it: new tracks, tracks whose
-label is not yet confirmed, and confirmed tracks due for a re-check. A label is shown
-after ``confirm_frames`` consistent decisions, or at once when a face's first decision is
-decisive (``instant_decisions``). Attendance always waits for ``confirm_frames`` agreeing
-decisions: one check-in per person per cool-down, one visitor count per unknown track.
+Per frame: detect (on a downscaled frame), match detections to the tracks
+(``tracking.Tracker``), and embed only faces that need it: new tracks, tracks whose label
+is not yet confirmed, confirmed tracks due for a re-check, and faces that arrived
+abruptly (``tracking.abrupt``), which keep their track only if the embedding agrees.
+
+A displayed name is always backed by the current face: a decision that differs from the
+label clears it (or replaces it, when decisive) on that very frame. A label is shown
+after ``confirm_frames`` consistent decisions, or at once when a face's first decision
+(or the first after a change) is decisive (``instant_decisions``). Attendance always
+waits for ``confirm_frames`` agreeing decisions: one check-in per person per cool-down,
+one visitor count per unknown track.
 """
 from __future__ import annotations
 
