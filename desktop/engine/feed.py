@@ -83,6 +83,8 @@ class Feed:
         self.played = False
         """The source delivered frames once: a later failure to open or read is a
         drop-out to retry, not a wrong choice."""
+        self.played_what = ""
+        """The file or folder that played ("video x.mp4"): named when it cannot be read."""
         self.slideshow_seconds = slideshow_seconds
         self.backoff = Backoff(reconnect_max_seconds, first_retry_seconds)
         self.source: Source | None = None
@@ -105,13 +107,14 @@ class Feed:
                     log.warning("Source %s failed: %s", self.spec, exc)
                     on_status(SourceStatus(SourceState.FAILED, str(exc)))
                     return
-                self._retry(stop, on_status, str(exc))
+                self._retry(stop, on_status, f"{self.played_what} can no longer be read: "
+                            f"{exc}" if self.played_what else str(exc))
                 continue
             try:
                 got_frames = self._pump(self.source, stop, on_frame, on_status)
             except SourceError as exc:  # a file that played went away (a reopen to loop)
-                self._retry(stop, on_status, f"{self.source.describe()} can no longer be "
-                            f"read: {exc}")
+                what = self.played_what or self.source.describe()
+                self._retry(stop, on_status, f"{what} can no longer be read: {exc}")
                 continue
             finally:
                 self.source.close()
@@ -149,6 +152,7 @@ class Feed:
                 return got
             if not got:
                 got = self.played = True
+                self.played_what = source.describe() if not source.live else ""
                 self.backoff.reset()
                 on_status(SourceStatus(SourceState.LIVE, f"Showing {source.describe()}"))
             if source.loops != loops:
