@@ -15,7 +15,9 @@ from .config import Settings
 def cmd_watch(settings: Settings, args: argparse.Namespace) -> int:
     """Exit 0 when the source played to its end (or Ctrl+C), 1 when it could not be shown."""
     from .engine.feed import SourceState, SourceStatus
+    from .engine.sources import source_kind
     from .engine.watch import Watched, Watcher, event_json, frame_json
+    source_kind(args.source)  # a typo is a one-line error before the models load
     settings = dataclasses.replace(settings, loop_video=False)  # a file ends; Ctrl+C a camera
 
     def status(change: SourceStatus) -> None:
