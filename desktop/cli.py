@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from desktop import cli_accuracy, cli_privacy, cli_traffic
+from desktop import cli_accuracy, cli_privacy, cli_traffic, cli_watch
 from desktop.cli_common import common_options, open_engine, positive, print_json, progress
 from desktop.engine import DuplicateFaceError, KioskError, Settings, load_settings
 from desktop.logging_setup import setup_logging
@@ -256,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("old")
     p.add_argument("new")
     cli_accuracy.add_commands(add)  # evaluate, calibrate
+    cli_watch.add_commands(add)  # watch
     add("reembed", cmd_reembed, "re-embed stored faces with the loaded model (--model X: switch)")
     p = add("attendance", cmd_attendance, "attendance: today's list, or a CSV export")
     p.add_argument("action", choices=("today", "export"))

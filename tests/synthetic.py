@@ -37,8 +37,12 @@ def identity(person: int, noise: float = 0.02, seed: int = 0) -> np.ndarray:
 
 
 def coded_crop(person: int, similarity: float = 1.0) -> np.ndarray:
+    """The crop of a face that encodes ``person``; each person's crop has its own coarse
+    texture, so a cut to someone else looks different (``tracking.appearance``)."""
     crop = np.full((160, 160, 3), person, np.uint8)
     crop[..., 1] = round(similarity * 100)
+    blocks = np.random.default_rng(person).integers(0, 256, (4, 4), dtype=np.uint8)
+    crop[..., 2] = np.kron(blocks, np.ones((40, 40), np.uint8))
     return crop
 
 

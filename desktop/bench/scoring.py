@@ -15,6 +15,7 @@ import numpy as np
 
 from desktop.bench.data import Appearance
 from desktop.bench.util import median, percentile
+from desktop.engine.core.names import NOT_LIVE
 from desktop.engine.live.pipeline import PipelineListener
 from desktop.engine.live.snapshot import Recognition
 from desktop.engine.live.tracker import UNKNOWN
@@ -54,7 +55,8 @@ class LiveRun:
     labelled: int = 0
     correct: int = 0
     wrong: int = 0
-    """Faces given a wrong label: another person's name, or a name for a stranger."""
+    """Faces given a wrong label: another person's name, or a name for a stranger (an
+    enrolled face left "Unknown" is a miss: labelled but not correct, not wrong)."""
     found: list[int] = field(default_factory=list)
     votes: int = 0
     wrong_votes: int = 0
@@ -138,9 +140,8 @@ def score(run: LiveRun, appearances: list[Appearance] | None) -> None:
             if entry.labelled_at is not None:
                 run.labelled += 1
                 run.latencies_ms.append((entry.labelled_at - entry.first_stamp) * 1000)
-                ok = entry.labels <= {UNKNOWN}
-                run.correct += ok
-                run.wrong += not ok
+                run.correct += entry.labels <= {UNKNOWN}
+                run.wrong += bool(wrong_names(entry.labels, UNKNOWN))
         return
     for appearance in appearances:
         run.expected_faces += appearance.faces
@@ -160,10 +161,15 @@ def score(run: LiveRun, appearances: list[Appearance] | None) -> None:
         for entry in labelled[:appearance.faces]:
             run.labelled += 1
             run.latencies_ms.append(((entry.labelled_at or 0.0) - shown) * 1000)
-            ok = entry.first_label == appearance.expected and \
+            run.correct += entry.first_label == appearance.expected and \
                 entry.labels <= {appearance.expected}
-            run.correct += ok
-            run.wrong += not ok
+            run.wrong += bool(wrong_names(entry.labels, appearance.expected))
+
+
+def wrong_names(labels: set[str], expected: str) -> set[str]:
+    """The names among ``labels`` that are not ``expected``: a name on the wrong person
+    or on a stranger ("Unknown" and "Not live" name nobody)."""
+    return labels - {expected, UNKNOWN, NOT_LIVE}
 
 
 def _count_votes(run: LiveRun, entry: TrackLog, expected: str) -> None:

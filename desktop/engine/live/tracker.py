@@ -1,77 +1,42 @@
 """Recognition on a stream of frames: track faces so labels are steady and cheap.
 
-Per frame: detect (on a downscaled frame), match detections to the previous frame's
-tracks by box overlap, and embed only faces that need it: new tracks, tracks whose
-label is not yet confirmed, and confirmed tracks due for a re-check. A label is shown
-after ``confirm_frames`` consistent decisions, or at once when a face's first decision is
-decisive (``instant_decisions``). Attendance always waits for ``confirm_frames`` agreeing
-decisions: one check-in per person per cool-down, one visit per unknown appearance
-(with anonymous visitor ids: per visitor and cool-down; visitors.py).
+Per frame: detect (on a downscaled frame), match detections to the tracks
+(``tracking.Tracker``), and embed only faces that need it: new tracks, tracks whose label
+is not yet confirmed, confirmed tracks due for a re-check, and faces that arrived
+abruptly (``tracking.abrupt``), which keep their track only if the embedding agrees.
+
+A displayed name is always backed by the current face: a decision that differs from the
+label clears it (or replaces it, when decisive) on that very frame. A label is shown
+after ``confirm_frames`` consistent decisions, or at once when a face's first decision
+(or the first after a change) is decisive (``instant_decisions``). Attendance always
+waits for ``confirm_frames`` agreeing decisions: one check-in per person per cool-down,
+one visit per unknown
+appearance (with anonymous visitor ids: per visitor and cool-down; storage/visitors.py).
 """
 from __future__ import annotations
 
-import itertools
 import logging
 import time
-from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from desktop.engine.attendance.checkins import CheckIn
 from desktop.engine.core.errors import KioskError
-from desktop.engine.core.geometry import iou
 from desktop.engine.core.images import encode_jpeg
-from desktop.engine.core.names import NOT_LIVE, PENDING, UNKNOWN
+from desktop.engine.core.names import NOT_LIVE, UNKNOWN
 from desktop.engine.decisions.liveness import OFF
 from desktop.engine.decisions.matching import Match, decisive
 from desktop.engine.facade.face_engine import FaceEngine
-from desktop.engine.faces.results import Face
-from desktop.engine.live.liveness_gate import LivenessGate, RejectCounter, TrackLiveness
+from desktop.engine.live.liveness_gate import LivenessGate, RejectCounter
+from desktop.engine.live.tracking import Track, Tracker
 from desktop.engine.settings.config import DEFAULTS
 from desktop.engine.storage.visitors import Appearances
 
+__all__ = ["FrameResult", "LiveRecognizer", "Track", "UNKNOWN"]
+
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class Track:
-    id: int
-    face: Face
-    first_seen: float
-    votes: deque = field(default_factory=deque)
-    """The last few decisions: a name, or None for unknown."""
-    match: Match | None = None
-    label: str | None = None
-    """Confirmed label: a name, UNKNOWN, or None while still pending."""
-    labelled_at: float | None = None
-    last_embedded: float = float("-inf")
-    missed: int = 0
-    counted: bool = False
-    """Attendance (check-in or visitor count) already handled for this track."""
-    ever_known: bool = False
-    """Once recognised, a track is never also counted as an unknown visitor."""
-    liveness: TrackLiveness = field(default_factory=TrackLiveness)
-    visitor: str | None = None
-    """The anonymous visitor id of an unknown face (visitor_ids on), else None."""
-
-    @property
-    def box(self) -> tuple[float, float, float, float]:
-        return self.face.detection.box
-
-    @property
-    def known(self) -> bool:
-        return self.label not in (None, UNKNOWN, NOT_LIVE)
-
-    @property
-    def text(self) -> str:
-        """What the window draws above the box."""
-        if self.label is None:
-            return PENDING
-        if self.label in (UNKNOWN, NOT_LIVE):
-            return self.label
-        return f"{self.label} {self.match.similarity:.2f}" if self.match else self.label
 
 
 @dataclass
@@ -93,6 +58,7 @@ class LiveRecognizer:
                  recheck_seconds: float = DEFAULTS.recheck_seconds,
                  track_iou: float = DEFAULTS.track_iou,
                  max_missed: int = DEFAULTS.track_max_missed,
+                 min_appearance: float = DEFAULTS.track_min_appearance,
                  detect_max_side: int = DEFAULTS.live_detect_max_side,
                  record_attendance: bool = True, liveness: str = OFF,
                  rejected: RejectCounter | None = None,
@@ -105,13 +71,12 @@ class LiveRecognizer:
         self.confirm_frames = max(1, confirm_frames)
         self.instant_decisions = instant_decisions
         self.recheck_seconds = recheck_seconds
-        self.track_iou = track_iou
-        self.max_missed = max_missed
+        self.tracker = Tracker(track_iou=track_iou, max_missed=max_missed,
+                               confirm_frames=self.confirm_frames,
+                               min_appearance=min_appearance)
         self.detect_max_side = detect_max_side
         self.record_attendance = record_attendance
-        self.tracks: list[Track] = []
         self._live_ms = 0.0
-        self._ids = itertools.count(1)
         self.appearances = Appearances(engine.settings.appearance_gap_seconds, track_iou)
         """Without visitor ids: unknown tracks recently counted, so a detection gap does
         not make one person standing in view two visits."""
@@ -122,21 +87,27 @@ class LiveRecognizer:
         options: dict[str, Any] = dict(
             confirm_frames=s.confirm_frames, instant_decisions=s.instant_decisions,
             recheck_seconds=s.recheck_seconds, track_iou=s.track_iou,
-            max_missed=s.track_max_missed, detect_max_side=s.live_detect_max_side,
+            max_missed=s.track_max_missed, min_appearance=s.track_min_appearance,
+            detect_max_side=s.live_detect_max_side,
             liveness=engine.checkin_liveness)
         options.update(overrides)
         return cls(engine, **options)
 
     def reset(self) -> None:
         """Forget all tracks (new source, or the gallery changed under us)."""
-        self.tracks = []
+        self.tracker.tracks = []
+
+    @property
+    def tracks(self) -> list[Track]:
+        """The current tracks, including those missing from the last few frames."""
+        return self.tracker.tracks
 
     def process(self, rgb: np.ndarray, now: float | None = None) -> FrameResult:
         now = time.monotonic() if now is None else now
         started = time.perf_counter()
         faces = self.engine.live_faces(rgb, max_side=self.detect_max_side)
         detected = time.perf_counter()
-        visible = self._associate(faces, now)
+        visible = self.tracker.associate(faces, now)
         self._live_ms = 0.0
         checkins: list[CheckIn] = []
         for track in visible:  # running challenges see every frame
@@ -148,19 +119,23 @@ class LiveRecognizer:
         if self.score_subject and visible:
             self._score(visible[0], rgb)
 
-        due = [t for t in visible if t.label != NOT_LIVE and not t.liveness.challenge_running
-               and (not self._unanimous(t) or now - t.last_embedded >= self.recheck_seconds)]
+        due = [t for t in visible if not t.liveness.challenge_running and (
+            t.suspect or t.label != NOT_LIVE and (
+                not self._unanimous(t) or now - t.last_embedded >= self.recheck_seconds))]
         if due:  # usually empty: tracked faces are labelled and not yet due a re-check
             before = time.perf_counter()
             vectors = self.engine.embed([t.face.crop for t in due])
             embedded = time.perf_counter()
             matches = self.engine.match(vectors)
             searched = time.perf_counter()
-            for track, match in zip(due, matches):
-                track.match = match
-                track.last_embedded = now
-                track.votes.append(match.name)
-                self._settle(track, rgb, now, checkins)
+            for track, vector, match in zip(due, vectors, matches):
+                if track.suspect and not self._same_face(track, vector, match):
+                    fresh = self.tracker.split(track, now)
+                    visible[visible.index(track)] = track = fresh
+                track.suspect = False
+                self._decide(track, vector, match, now)
+                if track.label != NOT_LIVE:
+                    self._settle(track, rgb, now, checkins)
         else:
             before = embedded = searched = time.perf_counter()
         finished = time.perf_counter()
@@ -190,35 +165,27 @@ class LiveRecognizer:
         self._live_ms += (time.perf_counter() - started) * 1000
 
     # ---------------------------------------------------------------- internals
-    def _associate(self, faces: list[Face], now: float) -> list[Track]:
-        """Greedy best-overlap matching of this frame's faces to existing tracks."""
-        pairs = sorted(((iou(t.box, f.detection.box), ti, fi)
-                        for ti, t in enumerate(self.tracks) for fi, f in enumerate(faces)),
-                       reverse=True)
-        used_tracks, used_faces, visible = set(), set(), []
-        for overlap, ti, fi in pairs:
-            if overlap < self.track_iou:
-                break
-            if ti in used_tracks or fi in used_faces:
-                continue
-            used_tracks.add(ti)
-            used_faces.add(fi)
-            track = self.tracks[ti]
-            track.face = faces[fi]
-            track.missed = 0
-            visible.append(track)
-        for ti, track in enumerate(self.tracks):
-            if ti not in used_tracks:
-                track.missed += 1
-        for fi, face in enumerate(faces):
-            if fi not in used_faces:
-                track = Track(next(self._ids), face, now,
-                              votes=deque(maxlen=self.confirm_frames))
-                self.tracks.append(track)
-                visible.append(track)
-        self.tracks = [t for t in self.tracks if t.missed <= self.max_missed]
-        visible.sort(key=lambda t: t.face.detection.area, reverse=True)
-        return visible
+    def _same_face(self, track: Track, vector: np.ndarray, match: Match) -> bool:
+        """Whether a face that arrived abruptly on ``track`` is still its face: its
+        embedding agrees with the track's last one, or it is decided as the same person."""
+        if track.vector is None:
+            return track.label is None
+        if float(np.dot(track.vector, vector)) >= self.engine.threshold:
+            return True
+        return track.known and match.name == track.label
+
+    def _decide(self, track: Track, vector: np.ndarray, match: Match, now: float) -> None:
+        """Record this frame's decision. A decision that differs from the last one starts
+        the vote afresh, and one that differs from the shown label clears it at once: a
+        label is only ever backed by the current face's own decision."""
+        track.match, track.vector, track.last_embedded = match, vector, now
+        if track.label == NOT_LIVE:
+            return
+        if track.votes and track.votes[-1] != match.name:
+            track.votes.clear()
+        track.votes.append(match.name)
+        if track.label is not None and (match.name or UNKNOWN) != track.label:
+            track.label, track.labelled_at = None, None
 
     def _confirm(self, track: Track, rgb: np.ndarray, now: float) -> None:
         """Change the label only when the decisions agree (``_agreed``), and the face

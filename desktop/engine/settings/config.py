@@ -174,6 +174,11 @@ class Settings:
     """A tracked, already recognised face is re-embedded this often, not every frame."""
     track_iou: float = 0.3
     track_max_missed: int = 5
+    track_min_appearance: float = 0.9
+    """A tracked face whose 16 px colour thumbnail of the inner face correlates less than
+    this with the last frame's is re-embedded at once and kept on its track only if the
+    embedding agrees (a hard cut to someone else at the same spot); engine/tracking.py.
+    Different people reach at most 0.87, a still face ~1, a moving one 0.4-1."""
     reconnect_max_seconds: float = 10.0
     motion_gating: bool = True
     """Detect at full rate only while the picture changes or a face is tracked; otherwise

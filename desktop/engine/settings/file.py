@@ -27,6 +27,7 @@ LIMITS: dict[str, tuple[float, float]] = {
     "match_margin": (0.0, 1.0), "duplicate_threshold": (-1.0, 1.0),
     "slideshow_seconds": (0.05, 3600.0), "confirm_frames": (1, 100),
     "recheck_seconds": (0.0, 3600.0), "track_iou": (0.0, 1.0), "track_max_missed": (0, 1000),
+    "track_min_appearance": (-1.0, 1.0),
     "reconnect_max_seconds": (0.0, 3600.0), "cooldown_minutes": (0.0, 7 * 24 * 60.0),
     "retention_days": (0, 100_000), "port": (1, 65535), "max_upload_mb": (0.01, 10_000.0),
     "subject_area_ratio": (1.0, 100.0), "index_exact_below": (0, 10**9),

@@ -1,8 +1,10 @@
 """Keeping a source running, and handing its newest frame over.
 
-``Feed`` runs one source spec on a thread: it paces files at their frame rate, loops
-videos, and reopens cameras and streams that drop out with exponential back-off, reporting
-each change of state so a window can say what is going on. ``LatestFrame`` hands the
+``Feed`` runs one source spec on a thread: it paces files at their frame rate (unless
+told not to: ``watch`` reads every frame as fast as it can), loops videos, and reopens a
+source that drops out with exponential back-off: a camera or stream that stops, and a
+file that has played but can no longer be read (deleted, moved, unplugged disk). It
+reports each change of state so a window can say what is going on. ``LatestFrame`` hands the
 newest frame to consumers: a slow reader skips frames instead of queueing them.
 """
 from __future__ import annotations
@@ -50,7 +52,8 @@ class SourceState(enum.Enum):
     ENDED = "ended"
     """A video that does not loop reached its end."""
     FAILED = "failed"
-    """Cannot work as given (no such file, not a video); the user must choose another."""
+    """Cannot work as given (no such file, not a video) and never played; the user must
+    choose another."""
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,18 @@ class Feed:
 
     def __init__(self, spec: str, *, loop_video: bool = True, slideshow_seconds: float = 1.5,
                  reconnect_max_seconds: float = 10.0,
-                 first_retry_seconds: float = FIRST_RETRY_SECONDS) -> None:
+                 first_retry_seconds: float = FIRST_RETRY_SECONDS, paced: bool = True,
+                 loop_photos: bool = True) -> None:
         self.spec = spec
         self.loop_video = loop_video
+        self.loop_photos = loop_photos
+        self.paced = paced
+        """Files play at their frame rate; False: every frame as fast as it is taken."""
+        self.played = False
+        """The source delivered frames once: a later failure to open or read is a
+        drop-out to retry, not a wrong choice."""
+        self.played_what = ""
+        """The file or folder that played ("video x.mp4"): named when it cannot be read."""
         self.slideshow_seconds = slideshow_seconds
         self.backoff = Backoff(reconnect_max_seconds, first_retry_seconds)
         self.source: Source | None = None
@@ -86,30 +98,37 @@ class Feed:
             self.source = None
             try:
                 self.source = open_source(self.spec, loop_video=self.loop_video,
-                                          slideshow_seconds=self.slideshow_seconds)
+                                          slideshow_seconds=self.slideshow_seconds,
+                                          loop_photos=self.loop_photos)
                 self.attempts += 1
                 self.source.open()
             except SourceError as exc:
-                if self.source is None or not self.source.live:
+                if not self.played and (self.source is None or not self.source.live):
                     log.warning("Source %s failed: %s", self.spec, exc)
                     on_status(SourceStatus(SourceState.FAILED, str(exc)))
                     return
-                self._retry(stop, on_status, str(exc))
+                self._retry(stop, on_status, f"{self.played_what} can no longer be read: "
+                            f"{exc}" if self.played_what else str(exc))
                 continue
             try:
                 got_frames = self._pump(self.source, stop, on_frame, on_status)
+            except SourceError as exc:  # a file that played went away (a reopen to loop)
+                what = self.played_what or self.source.describe()
+                self._retry(stop, on_status, f"{what} can no longer be read: {exc}")
+                continue
             finally:
                 self.source.close()
             if stop.is_set():
                 return
-            if not self.source.live:
+            if not self.source.live and not (got_frames and getattr(self.source, "loop", False)):
                 message = (f"The {self.source.kind} has ended" if got_frames else
                            f"{self.source.describe()} has no frames that can be read")
                 log.info("%s", message)
                 on_status(SourceStatus(SourceState.ENDED if got_frames else SourceState.FAILED,
                                        message))
                 return
-            what = "camera" if self.source.kind == "camera" else "stream"
+            what = self.source.kind if self.source.kind in ("camera", "stream") else \
+                self.source.describe()
             self._retry(stop, on_status, f"The {what} stopped sending pictures" if got_frames
                         else f"The {what} opened but sent no pictures")
 
@@ -124,7 +143,7 @@ class Feed:
               on_frame: Callable[[np.ndarray], None],
               on_status: Callable[[SourceStatus], None]) -> bool:
         """Deliver frames until the source ends or ``stop``; True if any frame came."""
-        period = 1.0 / source.fps if source.fps and not source.live else 0.0
+        period = 1.0 / source.fps if self.paced and source.fps and not source.live else 0.0
         due = time.monotonic()
         got, loops = False, source.loops
         while not stop.is_set():
@@ -132,7 +151,8 @@ class Feed:
             if rgb is None:
                 return got
             if not got:
-                got = True
+                got = self.played = True
+                self.played_what = source.describe() if not source.live else ""
                 self.backoff.reset()
                 on_status(SourceStatus(SourceState.LIVE, f"Showing {source.describe()}"))
             if source.loops != loops:

@@ -147,6 +147,8 @@ class VideoFileSource(_CaptureSource):
         return cv2.VideoCapture(str(self.path))
 
     def _unavailable(self) -> str:
+        if not self.path.is_file():
+            return f"Cannot play {self.path.name}: the file is gone"
         return f"Cannot play {self.path.name}: not a video format that can be read"
 
     def open(self) -> None:
@@ -173,9 +175,12 @@ class FolderSource(Source):
 
     kind = "folder"
 
-    def __init__(self, spec: str, seconds: float = 1.5, fps: float = STILL_FPS) -> None:
+    def __init__(self, spec: str, seconds: float = 1.5, fps: float = STILL_FPS,
+                 loop: bool = True) -> None:
         super().__init__(spec)
         self.path = Path(spec)
+        self.loop = loop
+        """False: end after the last photo (``watch`` of a folder)."""
         self.repeats = max(1, round(seconds * fps))
         self.fps = fps
         self.files: list[Path] = []
@@ -195,6 +200,8 @@ class FolderSource(Source):
     def _advance(self) -> np.ndarray | None:
         """Load the next readable photo; None when a whole round found none."""
         for _ in range(len(self.files)):
+            if not self.loop and self._position + 1 >= len(self.files):
+                return None
             self._position = (self._position + 1) % len(self.files)
             if self._position == 0 and self._current is not None:
                 self.loops += 1
@@ -208,6 +215,8 @@ class FolderSource(Source):
         if self._current is None or self._shown >= self.repeats:
             self._current = self._advance()
             self._shown = 0
+            if self._current is None:
+                return None
         self._shown += 1
         return self._current
 
@@ -234,7 +243,8 @@ def source_kind(spec: str) -> str:
     raise SourceError(f"No such camera, file or folder: {text or '(empty)'}")
 
 
-def open_source(spec: str, *, loop_video: bool = True, slideshow_seconds: float = 1.5) -> Source:
+def open_source(spec: str, *, loop_video: bool = True, slideshow_seconds: float = 1.5,
+                loop_photos: bool = True) -> Source:
     """An unopened Source for ``spec`` (camera index, video, folder, photo or URL)."""
     kind = source_kind(spec)
     text = spec.strip()
@@ -244,5 +254,5 @@ def open_source(spec: str, *, loop_video: bool = True, slideshow_seconds: float 
         return StreamSource(text)
     path = str(Path(text).expanduser())
     if kind == "folder":
-        return FolderSource(path, slideshow_seconds)
+        return FolderSource(path, slideshow_seconds, loop=loop_photos)
     return VideoFileSource(path, loop=loop_video)

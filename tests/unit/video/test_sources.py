@@ -233,3 +233,48 @@ def test_latest_frame_hands_over_only_the_newest():
     third = slot.put(np.ones((2, 2, 3), np.uint8))
     thread.join(timeout=5)
     assert waiter == [third]
+
+
+def test_a_video_that_vanishes_mid_play_is_retried_and_recovers(tmp_path, faces_dir):
+    """The real clip, deleted while it plays: the reopen at its loop is a drop-out to
+    retry (never a crash, never 'live' without frames), and the restored file plays."""
+    original = next((faces_dir / "video").glob("*.mp4"))
+    clip = tmp_path / "desk.mp4"
+    shutil.copy(original, clip)
+    statuses, frames, stop = [], [], threading.Event()
+    feed = Feed(str(clip), loop_video=True, paced=False, reconnect_max_seconds=0.2,
+                first_retry_seconds=0.05)
+    thread = threading.Thread(target=feed.run, args=(stop, lambda rgb: frames.append(1),
+                                                     statuses.append), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: len(frames) >= 5)
+        clip.unlink()  # mid-play: the open handle reads on, the reopen to loop fails
+        wait_for(lambda: any(s.state is SourceState.RETRYING for s in statuses), timeout=60)
+        seen = len(frames)
+        first = next(s for s in statuses if s.state is SourceState.RETRYING)
+        assert "desk.mp4" in first.message and "can no longer be read" in first.message
+        wait_for(lambda: sum(s.state is SourceState.RETRYING for s in statuses) >= 3)
+        assert len(frames) == seen and statuses[-1].state is not SourceState.LIVE
+        assert SourceState.FAILED not in [s.state for s in statuses]  # it keeps trying
+        shutil.copy(original, clip)
+        wait_for(lambda: len(frames) > seen + 5, timeout=60)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    states = [s.state for s in statuses]
+    drop = states.index(SourceState.RETRYING)
+    assert SourceState.LIVE in states[drop:]  # recovered: live again, with frames
+    assert not thread.is_alive()
+
+
+def test_a_folder_without_loop_ends_after_its_last_photo(tmp_path, faces_dir):
+    for photo in sorted((faces_dir / "unknown").glob("*.jpg"))[:2]:
+        shutil.copy(photo, tmp_path / photo.name)
+    source = open_source(str(tmp_path), slideshow_seconds=0.2, loop_photos=False)
+    source.open()
+    shown = 0
+    while source.read() is not None:
+        shown += 1
+        assert shown < 100, "a folder without loop must end"
+    assert shown == 2 * 2  # two photos, 0.2 s each at 10 frames a second
