@@ -35,6 +35,7 @@ MODEL_DEFAULTS = {
     "dlib_face_recognition_resnet_model_v1": ModelDefaults(0.954, 0.965, 0.92, 0.934),
     # fusion's genuine-score percentiles were not measured: no instant live decisions
     "fusion-facenet-dlib": ModelDefaults(0.933, 0.949, 0.895),
+    "face-reidentification-retail-0095": ModelDefaults(0.30, 0.40, 0.10),
 }
 FALLBACK = ModelDefaults(0.65, 0.75, 0.35)
 
