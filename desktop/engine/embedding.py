@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +57,10 @@ class ModelInfo:
     """Length of the (unit) vectors."""
     threshold: float | None = None
     """The model's default cosine threshold; None: matching.default_threshold(name)."""
+    levels: tuple[float | None, float | None, float | None] | None = field(default=None,
+                                                                          compare=False)
+    """Duplicate, outlier and stranger levels a file declares for itself (an ONNX file's
+    metadata or sidecar), for a model not in matching.MODEL_DEFAULTS; None where not."""
 
 
 class FaceEmbedder:

@@ -41,15 +41,20 @@ FALLBACK = ModelDefaults(0.65, 0.75, 0.35)
 
 
 def model_defaults(model: str | ModelInfo) -> ModelDefaults:
-    """The defaults of a model, by name or by ModelInfo (whose declared threshold, as an
-    ONNX file's metadata gives it, is used for a model that was not measured here)."""
+    """The defaults of a model, by name or by ModelInfo (whose declared threshold and
+    levels, as an ONNX file's metadata or sidecar gives them, are used for a model that
+    was not measured here)."""
     name = model if isinstance(model, str) else model.name
     if name in MODEL_DEFAULTS:
         return MODEL_DEFAULTS[name]
     declared = None if isinstance(model, str) else model.threshold
     if declared is None:
         return FALLBACK
-    return ModelDefaults(declared, max(declared, FALLBACK.duplicate), FALLBACK.outlier)
+    duplicate, outlier, stranger = (None if isinstance(model, str) else model.levels) or \
+        (None, None, None)
+    return ModelDefaults(declared,
+                         duplicate if duplicate is not None else max(declared, FALLBACK.duplicate),
+                         outlier if outlier is not None else FALLBACK.outlier, stranger)
 
 
 def default_threshold(model: str | ModelInfo) -> float:
