@@ -41,6 +41,11 @@ class OnnxEmbedder(Embedder):
         except ImportError:
             raise WeightsUnavailableError("the onnx model needs onnxruntime: run "
                                           "`pip install -r requirements.txt`") from None
+        sidecar = sidecar_path(file)
+        try:
+            extra = read_sidecar(sidecar) if sidecar is not None else {}
+        except ValueError as exc:
+            raise WeightsUnavailableError(str(exc)) from None
         options = ort.SessionOptions()
         if threads > 0:
             options.intra_op_num_threads = threads
@@ -58,9 +63,7 @@ class OnnxEmbedder(Embedder):
             self._one_at_a_time = shape[0] == 1
             side = shape[1] if self._nhwc else shape[2]
             meta: dict = dict(self._session.get_modelmeta().custom_metadata_map)
-            sidecar = sidecar_path(file)
-            if sidecar is not None:
-                meta.update(read_sidecar(sidecar))
+            meta.update(extra)
             self.spec = OnnxInput.from_metadata(meta, side if isinstance(side, int) else None)
             self._input = model_input.name
             dim = self._run(np.zeros((1, self.spec.size, self.spec.size, 3), np.uint8)).shape
