@@ -22,6 +22,8 @@ class Detection:
     prob: float
     landmarks: np.ndarray
     """5x2: left eye, right eye, nose, mouth left, mouth right."""
+    detector: str = "mtcnn"
+    """Whose box, ``prob`` and points: 'mtcnn', or 'yunet' alone (yunet.py, ``refine``)."""
 
     @property
     def width(self) -> float:
@@ -173,5 +175,13 @@ def build_detector(settings: Settings, live: bool = False) -> FaceDetector:
                          max_side=settings.detect_max_side, device=settings.device)
     if detector_kind(settings, live) == "yunet":
         from .yunet import YuNetDetector
-        return YuNetDetector(mtcnn)  # type: ignore[return-value]
+        return YuNetDetector(mtcnn, refine=not (live and points_only(settings)))  # type: ignore[return-value]
     return mtcnn
+
+
+def points_only(settings: Settings) -> bool:
+    """Whether the face model's crop needs only the five points, not MTCNN's box: then
+    the live loop takes YuNet's own points (measured for reid: docs/reid-model.md). Not
+    with passive liveness, whose MiniFASNet crops were measured on MTCNN's boxes."""
+    return settings.model.strip().lower() == "reid" and \
+        settings.liveness not in ("passive", "both")

@@ -19,14 +19,13 @@ import numpy as np
 from .detection import Detection, FaceDetector, scaled_for_detection
 from .errors import KioskError
 from .live import iou
+from .quality import YUNET_MIN_SCORE
 
 log = logging.getLogger(__name__)
 
 YUNET_SCORE = 0.5
 """YuNet's own threshold: low, because MTCNN has the last word."""
 YUNET_NMS = 0.3
-YUNET_ONLY_MIN_SCORE = 0.8
-"""Without MTCNN's confirmation (``refine`` False), YuNet's own score must reach this."""
 REGION_MARGIN = 0.6
 """MTCNN looks at each proposal grown by this share of its size on every side: room for
 YuNet's box to be off, and for MTCNN's own box to lie where it would on the whole frame."""
@@ -49,7 +48,7 @@ class YuNetDetector:
         self.path = path or yunet_path()
         self.refine = refine
         """False: YuNet's own boxes, scores and five points, MTCNN never runs (for a model
-        whose crop needs only the points; see ``YUNET_ONLY_MIN_SCORE``)."""
+        whose crop needs only the points; its score must reach quality.YUNET_MIN_SCORE)."""
         if not self.path.is_file() or not hasattr(cv2, "FaceDetectorYN"):
             raise KioskError(f"live_detector yunet needs the YuNet model at {self.path} "
                              "(set KIOSK_YUNET) and OpenCV >= 4.8")
@@ -110,8 +109,8 @@ class YuNetDetector:
         boxes, found = self._propose(small)
         faces = [Detection((float(box[0]) / scale, float(box[1]) / scale, float(box[2]) / scale,
                             float(box[3]) / scale), float(row[14]),
-                           row[4:14].reshape(5, 2).astype(np.float32) / scale)
-                 for box, row in zip(boxes, found) if row[14] >= YUNET_ONLY_MIN_SCORE
+                           row[4:14].reshape(5, 2).astype(np.float32) / scale, "yunet")
+                 for box, row in zip(boxes, found) if row[14] >= YUNET_MIN_SCORE
                  and max(box[2] - box[0], box[3] - box[1]) >= self.min_face_size]
         faces.sort(key=lambda f: f.area, reverse=True)
         return faces
