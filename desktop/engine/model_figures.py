@@ -23,6 +23,14 @@ class ModelFigures:
     ms_per_face: float | None
     """Crop + embedding of one face, detection excluded."""
 
+    def choice(self) -> str:
+        """The label with its two deciding figures, so that a list of models compares
+        them side by side (the settings dialog's model list)."""
+        if self.lfw_fnir is None or self.ms_per_face is None:
+            return self.label
+        return (f"{self.label}: {100 * self.lfw_fnir:.1f}% missed at 1% false accepts, "
+                f"{self.ms_per_face:.0f} ms per face")
+
     def summary(self) -> str:
         def pct(value: float | None) -> str:
             return "not measured" if value is None else f"{100 * value:.1f}%"
@@ -36,6 +44,9 @@ MODEL_FIGURES: tuple[ModelFigures, ...] = (
     ModelFigures("facenet", "FaceNet (CASIA-WebFace weights)", 0.1056, 0.9910, 0.012, 1.0, 53),
     ModelFigures("dlib", "dlib ResNet (128-d)", 0.1461, 0.9877, 0.024, 1.0, 170),
     ModelFigures("fusion", "FaceNet + dlib (score fusion)", 0.0810, 0.9953, 0.008, 1.0, 189),
+    # reid: docs/reid-model.md (cost: batch 1, one thread, OpenVINO, under a load of ~20)
+    ModelFigures("reid", "Intel face re-identification (faster, fewer misses)",
+                 REID_LFW_FNIR, REID_LFW_RANK1, 0.0, 1.0, 7),
 )
 """The models a kiosk can switch to from the settings dialog (an ONNX file is given with
 --model onnx:PATH; it has no figures of its own here)."""

@@ -4,8 +4,7 @@
 - ``dlib``: dlib's ResNet (128-d), packages dlib-bin and face-recognition-models;
 - ``reid``: Intel's face-reidentification-retail-0095 (256-d), run with OpenVINO (reid.py);
 - ``onnx:PATH``: any ArcFace-style ONNX model, run with onnxruntime;
-- ``fusion``: FaceNet and dlib together (score fusion, fusion.py); ``fusion:reid``: FaceNet
-  and reid.
+- ``fusion``: FaceNet and dlib together (score fusion, fusion.py).
 """
 from __future__ import annotations
 
@@ -15,11 +14,8 @@ from .base import Embedder, ModelInfo, normalise
 
 __all__ = ["Embedder", "ModelInfo", "normalise", "load_embedder", "parse_model", "MODEL_HELP"]
 
-FUSION_PARTNERS = ("dlib", "reid")
-"""What FaceNet can be fused with: ``fusion`` (dlib) or ``fusion:reid``."""
 MODEL_HELP = ("facenet (default), reid (Intel's face re-identification network), dlib, "
-              "fusion (facenet + dlib), fusion:reid (facenet + reid), or onnx:PATH (an "
-              "ArcFace-style .onnx file)")
+              "fusion (facenet + dlib), or onnx:PATH (an ArcFace-style .onnx file)")
 
 
 def parse_model(spec: str) -> tuple[str, str]:
@@ -29,8 +25,6 @@ def parse_model(spec: str) -> tuple[str, str]:
     kind = kind.lower()
     if kind in ("facenet", "reid", "dlib", "fusion") and not arg:
         return kind, ""
-    if kind == "fusion" and arg.lower() in FUSION_PARTNERS:
-        return kind, "" if arg.lower() == "dlib" else arg.lower()
     if kind == "onnx":
         if not arg:
             raise KioskError("--model onnx needs a file: onnx:PATH")
@@ -45,7 +39,7 @@ def load_embedder(settings: Settings) -> Embedder:
     if kind == "fusion":
         from .fusion import FusionEmbedder
         return FusionEmbedder(load_embedder(_with_model(settings, "facenet")),
-                              load_embedder(_with_model(settings, arg or "dlib")))
+                              load_embedder(_with_model(settings, "dlib")))
     threads = intra_op_threads(settings.torch_threads)
     if kind == "facenet":
         from .facenet import FaceNetEmbedder

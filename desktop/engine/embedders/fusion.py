@@ -1,14 +1,14 @@
-"""``--model fusion`` (FaceNet and dlib) and ``fusion:reid`` (FaceNet and reid): score
-fusion that the rest of the engine (Faiss, templates, evaluate, reembed) sees as one model.
+"""``--model fusion``: FaceNet and dlib together, by score fusion that the rest of the
+engine (Faiss, templates, evaluate, reembed) sees as one model.
 
 Each model's cosine is put on a common scale by z-normalising it with the spread of its
-LFW impostor scores (``IMPOSTOR_STD``: dlib's impostors crowd near 0.8, so one dlib point
-is worth four of FaceNet's), and the two are added. A dot
+LFW impostor scores (std 0.147 for FaceNet-CASIA, 0.036 for dlib: dlib's impostors crowd
+near 0.8, so one dlib point is worth four of FaceNet's), and the two are added. A dot
 product of the normalised concatenation [a / s_a, b / s_b] is exactly that sum up to one
 constant factor, so the fused vector is that concatenation (640-d) and the threshold is
 chosen on the fused score like any model's (matching.MODEL_DEFAULTS).
 
-The crop is both models' inputs side by side (FaceNet's 160 px | the partner's crop,
+The crop is both models' inputs side by side (FaceNet's 160 px | dlib's 150 px chip,
 padded to 160), so that one array carries everything ``embed`` needs.
 """
 from __future__ import annotations
@@ -22,37 +22,28 @@ from ..embedding import ModelInfo
 from ..matching import model_defaults
 from .base import Embedder, normalise
 
-IMPOSTOR_STD = {"facenet": 0.1474, "dlib": 0.0364, "reid": 0.0954}
+IMPOSTOR_STD = {"facenet": 0.1474, "dlib": 0.0364}
 """Std of each model's impostor cosines on LFW (random pairs of different photos of the
-embedding cache: about 4,400 LFW photos, 20,000 pairs for FaceNet and dlib, where all of
-LFW gives 0.153 and 0.037; all of LFW, 20,000 pairs, for reid)."""
-CROP_SIDE = {"dlib": 150, "reid": 128}
+embedding cache, about 4,400 LFW photos, 20,000 pairs; all of LFW gives 0.153 and 0.037)."""
 NAME = "fusion-facenet-dlib"
-
-
-def fusion_name(partner: str) -> str:
-    return f"fusion-facenet-{partner}"
 
 
 class FusionEmbedder(Embedder):
     kind = "fusion"
 
-    def __init__(self, facenet: Embedder, partner: Embedder) -> None:
-        self.facenet, self.partner = facenet, partner
-        self.weights = (1.0 / IMPOSTOR_STD["facenet"], 1.0 / IMPOSTOR_STD[partner.kind])
-        digest = hashlib.sha256(f"{facenet.model_id}|{partner.model_id}|{self.weights}".encode())
-        name = fusion_name(partner.kind)
-        self.info = ModelInfo(name=name, model_id="fusion:" + digest.hexdigest()[:16],
-                              dim=facenet.dim + partner.dim,
-                              threshold=model_defaults(name).threshold)
+    def __init__(self, facenet: Embedder, dlib: Embedder) -> None:
+        self.facenet, self.dlib = facenet, dlib
+        self.weights = (1.0 / IMPOSTOR_STD["facenet"], 1.0 / IMPOSTOR_STD["dlib"])
+        digest = hashlib.sha256(f"{facenet.model_id}|{dlib.model_id}|{self.weights}".encode())
+        self.info = ModelInfo(name=NAME, model_id="fusion:" + digest.hexdigest()[:16],
+                              dim=facenet.dim + dlib.dim, threshold=model_defaults(NAME).threshold)
         self.device = facenet.device
-        self._second = CROP_SIDE[partner.kind]
-        self._side = max(getattr(facenet, "crop_size", 160), self._second)
+        self._side = max(getattr(facenet, "crop_size", 160), 150)
 
     def crop(self, rgb: np.ndarray, detection: Detection) -> np.ndarray:
         side = self._side
         out = np.zeros((side, 2 * side, 3), np.uint8)
-        a, b = self.facenet.crop(rgb, detection), self.partner.crop(rgb, detection)
+        a, b = self.facenet.crop(rgb, detection), self.dlib.crop(rgb, detection)
         out[:a.shape[0], :a.shape[1]] = a
         out[:b.shape[0], side:side + b.shape[1]] = b
         return out
@@ -63,7 +54,6 @@ class FusionEmbedder(Embedder):
         side = self._side
         size_a = getattr(self.facenet, "crop_size", 160)
         first = [np.ascontiguousarray(c[:size_a, :size_a]) for c in crops]
-        size_b = self._second
-        second = [np.ascontiguousarray(c[:size_b, side:side + size_b]) for c in crops]
-        a, b = self.facenet.embed(first), self.partner.embed(second)
+        second = [np.ascontiguousarray(c[:150, side:side + 150]) for c in crops]
+        a, b = self.facenet.embed(first), self.dlib.embed(second)
         return normalise(np.hstack([a * self.weights[0], b * self.weights[1]]))
