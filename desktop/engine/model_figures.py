@@ -46,7 +46,7 @@ MODEL_FIGURES: tuple[ModelFigures, ...] = (
     ModelFigures("fusion", "FaceNet + dlib (score fusion)", 0.0810, 0.9953, 0.008, 1.0, 189),
     # reid: docs/reid-model.md (cost: batch 1, one thread, OpenVINO, under a load of ~20)
     ModelFigures("reid", "Intel face re-identification (faster, fewer misses)",
-                 REID_LFW_FNIR, REID_LFW_RANK1, 0.0, 1.0, 7),
+                 None, None, 0.0, 1.0, 7),
 )
 """The models a kiosk can switch to from the settings dialog (an ONNX file is given with
 --model onnx:PATH; it has no figures of its own here)."""
