@@ -211,3 +211,32 @@ def test_a_bad_sidecar_is_a_clear_error(tmp_path, sidecar, message):
     with pytest.raises(WeightsUnavailableError, match=message) as caught:
         OnnxEmbedder(link)
     assert "\n" not in str(caught.value)
+
+
+def test_reid_is_a_model_name():
+    from desktop.engine.embedders import MODEL_HELP, parse_model
+    assert parse_model("reid") == parse_model(" REID ") == ("reid", "")
+    assert "reid" in MODEL_HELP
+
+
+def test_live_loop_with_reid_takes_yunets_own_points(tmp_path, faces_dir, load):
+    """With reid (no passive liveness) the live detector is YuNet alone: its points land
+    where MTCNN's do, and its faces pass the quality gate on YuNet's own score."""
+    from desktop.engine.detection import build_detector
+    from desktop.engine.quality import quality_problem
+    from desktop.settings_file import load_settings
+    settings = load_settings(tmp_path / "db", model="reid")
+    live, photos = build_detector(settings, live=True), build_detector(settings)
+    assert live.refine is False
+    assert build_detector(load_settings(tmp_path / "db", model="reid", liveness="passive"),
+                          live=True).refine
+    assert build_detector(load_settings(tmp_path / "db"), live=True).refine
+    for path in person_photos("Tom_Cruise")[:4]:
+        rgb = load(path)
+        (face, *_), (reference, *_) = live.detect(rgb), photos.detect(rgb)
+        assert face.detector == "yunet" and reference.detector == "mtcnn"
+        eyes = np.linalg.norm(reference.landmarks[0] - reference.landmarks[1])
+        assert np.abs(face.landmarks - reference.landmarks).max() < 0.25 * eyes
+        assert quality_problem(min(face.width, face.height), 100.0, face.prob, settings,
+                               face.detector) is None
+    assert quality_problem(100, 100.0, 0.7, settings, "yunet") is not None
