@@ -19,7 +19,7 @@ ARCFACE = SHARED / "mobilefacenet-arcface" / "mobilefacenet_arcface_ms1m_y1.onnx
 INTEL_ONNX = SHARED / "face-reidentification-retail-0095" / "face_reid_retail_0095.onnx"
 INTEL_POINTS = [0.31556875, 0.46157411, 0.68262292, 0.46157411, 0.50026250, 0.64050536,
                 0.34947188, 0.82469196, 0.65343646, 0.82469196]
-ARCFACE_LEVELS = {"threshold": 0.40, "duplicate": 0.50, "outlier": 0.15, "stranger": 0.30}
+ARCFACE_LEVELS = {"threshold": 0.443, "duplicate": 0.52, "outlier": 0.38, "stranger": 0.45}
 """The research ArcFace file's levels (a test's sidecar only, never a product default)."""
 
 
