@@ -71,7 +71,8 @@ def resolve_reid_weights(folder: str | None) -> Path:
     for name in file_names():
         suffix = Path(name).suffix
         download_once(RELEASE_URL + Path(name).name, root / name,
-                      what=f"reid model file {Path(name).name}", sha384=SHA384[suffix],
+                      what=f"reid model's files ({', '.join(file_names())})",
+                      sha384=SHA384[suffix],
                       alternative=f"pass --reid-weights DIR (or set FACE_KIOSK_REID_WEIGHTS) "
                                   f"to a folder holding {' and '.join(file_names())}")
     return root / file_names()[0]
