@@ -240,3 +240,13 @@ def test_live_loop_with_reid_takes_yunets_own_points(tmp_path, faces_dir, load):
         assert quality_problem(min(face.width, face.height), 100.0, face.prob, settings,
                                face.detector) is None
     assert quality_problem(100, 100.0, 0.7, settings, "yunet") is not None
+
+
+def test_bench_takes_the_reid_files_of_shared():
+    from desktop.bench.options import with_shared_reid
+    from desktop.config import Settings
+    folder = SHARED / "face-reidentification-retail-0095"
+    if not folder.is_dir():
+        pytest.skip(f"no {folder}")
+    assert with_shared_reid(Settings(model="reid")).reid_weights == str(folder)
+    assert with_shared_reid(Settings(reid_weights="/mine")).reid_weights == "/mine"

@@ -15,7 +15,7 @@ from typing import Any
 
 from ..config import Settings
 from ..engine.errors import KioskError
-from .options import BenchOptions, faces_root
+from .options import BenchOptions, faces_root, with_shared_reid
 from .table import Table
 from .util import cpu_snapshot, in_thread, others_share
 
@@ -50,6 +50,7 @@ def run_bench(settings: Settings, args: argparse.Namespace | None = None, *,
     root = faces_root()
     if not root.is_dir():
         raise KioskError(f"the bench needs the developer photos at {root} (set KIOSK_FACES)")
+    settings = with_shared_reid(settings)
     if models is None:
         from ..engine.models import Models
         models = Models(settings)
