@@ -290,8 +290,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func = getattr(args, "func", cmd_window)
     overrides = {key: getattr(args, key, None)
-                 for key in ("model", "weights", "device", "antispoof_weights", "threshold",
-                             "min_face_size", "source", "host", "port", "api_token",
+                 for key in ("model", "weights", "reid_weights", "device", "antispoof_weights",
+                             "threshold", "min_face_size", "source", "host", "port", "api_token",
                              "key_file")}
     try:
         settings = load_settings(args.db, **overrides)

@@ -50,12 +50,15 @@ def common_options(suppress: bool) -> argparse.ArgumentParser:
     common.add_argument("--db", metavar="DIR|URL", help="database folder (default faces_db/, "
                         "or $FACE_KIOSK_DB), or postgresql://user@host:port/dbname for a "
                         "store shared by several kiosks", **default)
-    common.add_argument("--model", metavar="MODEL", help="face model: facenet (default), dlib, "
-                        "or onnx:PATH, an ArcFace-style .onnx file ($FACE_KIOSK_MODEL)",
-                        **default)
+    common.add_argument("--model", metavar="MODEL", help="face model: facenet (default), reid "
+                        "(Intel's, more accurate and faster), dlib, fusion, or onnx:PATH, an "
+                        "ArcFace-style .onnx file ($FACE_KIOSK_MODEL)", **default)
     common.add_argument("--weights", metavar="PATH|NAME",
                         help="FaceNet weights: vggface2 (default), casia-webface, or a "
                              "state_dict file ($FACENET_WEIGHTS)", **default)
+    common.add_argument("--reid-weights", metavar="DIR", **default,
+                        help="folder with the reid model's FP16/*.xml and .bin files "
+                             "($FACE_KIOSK_REID_WEIGHTS; default: downloaded once)")
     common.add_argument("--device", help="auto (default), cpu or cuda:N", **default)
     common.add_argument("--antispoof-weights", metavar="DIR", **default,
                         help="folder with the two MiniFASNet liveness files (default: "

@@ -1,8 +1,9 @@
 """Shared fixtures: the real models loaded once per session, real photos, temp databases.
 
 Photos come from ../shared/faces (override with KIOSK_FACES); the CASIA-WebFace FaceNet
-weights from ../shared/models (override with FACENET_WEIGHTS). Tests that need them skip
-with the reason when they are absent.
+weights from ../shared/models (override with FACENET_WEIGHTS), Intel's reid model from
+../shared/models/face-reidentification-retail-0095 (override with REID_WEIGHTS). Tests that
+need them skip with the reason when they are absent.
 """
 from __future__ import annotations
 
@@ -27,6 +28,9 @@ for _folder in sorted({p.parent for p in Path(__file__).parent.rglob("test_*.py"
 FACES = Path(os.environ.get("KIOSK_FACES", ROOT.parent / "shared" / "faces"))
 WEIGHTS = Path(os.environ.get("FACENET_WEIGHTS", ROOT.parent / "shared" / "models" /
                               "20180408-102900-casia-webface-features.pt"))
+REID = Path(os.environ.get("REID_WEIGHTS", ROOT.parent / "shared" / "models" /
+                           "face-reidentification-retail-0095"))
+"""A folder laid out as --reid-weights expects (FP16/face-reidentification-retail-0095.*)."""
 ANTISPOOF = Path(os.environ.get("ANTISPOOF_WEIGHTS", ROOT.parent / "shared" / "models" /
                                 "anti_spoof"))
 
@@ -73,6 +77,21 @@ def models(weights_path):
     from desktop.engine.faces.networks import Models
     from desktop.engine.settings.config import Settings
     return Models(Settings(weights=str(weights_path), antispoof_weights=str(ANTISPOOF)))
+
+
+@pytest.fixture(scope="session")
+def reid_dir() -> Path:
+    if not (REID / "FP16" / "face-reidentification-retail-0095.xml").is_file():
+        pytest.skip(f"reid model files not found in {REID} (set REID_WEIGHTS)")
+    return REID
+
+
+@pytest.fixture(scope="session")
+def reid_models(weights_path, reid_dir):
+    """MTCNN + Intel's reid network through the engine's Models class (--model reid)."""
+    from desktop.engine.faces.networks import Models
+    from desktop.engine.settings.config import Settings
+    return Models(Settings(model="reid", weights=str(weights_path), reid_weights=str(reid_dir)))
 
 
 @pytest.fixture(scope="session")

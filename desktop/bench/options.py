@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop.engine.core.errors import KioskError
+from desktop.engine.settings.config import Settings
 
 SECTIONS = ("stages", "live", "tuning", "idle", "loaded", "threads", "scale", "startup",
             "soak")
@@ -22,6 +23,15 @@ MODELS_HELP = ("comma-separated face models (e.g. facenet,dlib): the live sectio
 def faces_root() -> Path:
     """The developer photo set (../shared/faces beside the repository, or $KIOSK_FACES)."""
     return Path(os.environ.get("KIOSK_FACES", REPO.parent / "shared" / "faces"))
+
+
+def with_shared_reid(settings: Settings) -> Settings:
+    """``settings`` with the reid model's folder of ../shared/models when none is given
+    (the bench measures on the developer machine's files, never downloads)."""
+    folder = REPO.parent / "shared" / "models" / "face-reidentification-retail-0095"
+    if settings.reid_weights or not folder.is_dir():
+        return settings
+    return dataclasses.replace(settings, reid_weights=str(folder))
 
 
 def default_video() -> Path | None:

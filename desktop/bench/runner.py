@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from desktop.bench.options import MODELS_HELP, BenchOptions, faces_root
+from desktop.bench.options import MODELS_HELP, BenchOptions, faces_root, with_shared_reid
 from desktop.bench.table import Table
 from desktop.bench.util import cpu_snapshot, in_thread, others_share
 from desktop.engine.core.errors import KioskError
@@ -50,6 +50,7 @@ def run_bench(settings: Settings, args: argparse.Namespace | None = None, *,
     root = faces_root()
     if not root.is_dir():
         raise KioskError(f"the bench needs the developer photos at {root} (set KIOSK_FACES)")
+    settings = with_shared_reid(settings)
     if models is None:
         from desktop.engine.faces.networks import Models
         models = Models(settings)

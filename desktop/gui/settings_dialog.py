@@ -117,7 +117,7 @@ class SettingsDialog(QDialog):
         self.model = QComboBox(objectName="settingsModel")
         specs = [f.spec for f in MODEL_FIGURES]
         for figures in MODEL_FIGURES:
-            self.model.addItem(figures.label, figures.spec)
+            self.model.addItem(figures.choice(), figures.spec)
         if settings.model not in specs:  # an ONNX file given with --model onnx:PATH
             self.model.addItem(settings.model, settings.model)
         self.model.setCurrentIndex(self.model.findData(settings.model))

@@ -50,3 +50,29 @@ def test_choosing_dlib_reembeds_after_asking(engine, models, open_window, faces_
         # a switch still running (a slow machine) would swap the shared models after us
         qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10 * WAIT)
         models.embedder = facenet  # the session's shared models stay FaceNet
+
+
+def test_choosing_reid_is_one_step(engine, models, open_window, faces_dir, qtbot, load,
+                                   reid_dir):
+    """reid is in the list with its figures; choosing it re-embeds with Intel's files from
+    the folder the settings name, and the gallery then names people with 256-d vectors."""
+    from desktop.engine.decisions.figures import figures_for
+    engine.settings.reid_weights = str(reid_dir)
+    for person in ("Adam_Sandler", "Alejandro_Toledo"):
+        engine.enroll(person, [(p.name, load(p)) for p in person_photos(person)[:3]])
+    probe = load(person_photos("Alejandro_Toledo")[3])
+    facenet = models.embedder
+    window = open_window(str(faces_dir / "noface" / "skimage_grass.png"))
+    try:
+        box = window.open_settings()
+        box.model.setCurrentIndex(box.model.findData("reid"))
+        figures = figures_for("reid")
+        assert figures is not None and figures.summary() in box.model_figures.text()
+        box.buttons.button(box.buttons.Ok).click()
+        click(dialog(qtbot, QMessageBox, "Change the face model"), "Yes")
+        qtbot.waitUntil(lambda: engine.models.embedder.kind == "reid", timeout=3 * WAIT)
+        assert engine.gallery.dim == 256
+        assert [f.match.name for f in engine.identify(probe)] == ["Alejandro_Toledo"]
+    finally:
+        qtbot.waitUntil(lambda: not window.tasks.busy, timeout=10 * WAIT)
+        models.embedder = facenet

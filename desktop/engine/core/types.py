@@ -5,7 +5,7 @@ Kept free of torch and Faiss so that listing people or reading the database neve
 a network (``main.py people`` answers without them)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,6 +20,8 @@ class Detection:
     prob: float
     landmarks: np.ndarray
     """5x2: left eye, right eye, nose, mouth left, mouth right."""
+    detector: str = "mtcnn"
+    """Whose box, ``prob`` and points: 'mtcnn', or 'yunet' alone (faces/yunet.py, ``refine``)."""
 
     @property
     def width(self) -> float:
@@ -45,6 +47,10 @@ class ModelInfo:
     """Length of the (unit) vectors."""
     threshold: float | None = None
     """The model's default cosine threshold; None: matching.default_threshold(name)."""
+    levels: tuple[float | None, float | None, float | None] | None = field(default=None,
+                                                                          compare=False)
+    """Duplicate, outlier and stranger levels a file declares for itself (an ONNX file's
+    metadata or sidecar), for a model not in matching.MODEL_DEFAULTS; None where not."""
 
 
 @dataclass(frozen=True)

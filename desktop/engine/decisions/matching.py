@@ -39,20 +39,28 @@ MODEL_DEFAULTS = {
     "dlib_face_recognition_resnet_model_v1": ModelDefaults(0.954, 0.965, 0.92, 0.934),
     # fusion's genuine-score percentiles were not measured: no instant live decisions
     "fusion-facenet-dlib": ModelDefaults(0.933, 0.949, 0.895),
+    # reid: all of LFW; outlier 0.45 flags 0.52% of genuine enrollment photos (FaceNet's
+    # 0.35: 0.55%); docs/reid-model.md
+    "face-reidentification-retail-0095": ModelDefaults(0.49, 0.59, 0.45, 0.478),
 }
 FALLBACK = ModelDefaults(0.65, 0.75, 0.35)
 
 
 def model_defaults(model: str | ModelInfo) -> ModelDefaults:
-    """The defaults of a model, by name or by ModelInfo (whose declared threshold, as an
-    ONNX file's metadata gives it, is used for a model that was not measured here)."""
+    """The defaults of a model, by name or by ModelInfo (whose declared threshold and
+    levels, as an ONNX file's metadata or sidecar gives them, are used for a model that
+    was not measured here)."""
     name = model if isinstance(model, str) else model.name
     if name in MODEL_DEFAULTS:
         return MODEL_DEFAULTS[name]
     declared = None if isinstance(model, str) else model.threshold
     if declared is None:
         return FALLBACK
-    return ModelDefaults(declared, max(declared, FALLBACK.duplicate), FALLBACK.outlier)
+    duplicate, outlier, stranger = (None if isinstance(model, str) else model.levels) or \
+        (None, None, None)
+    return ModelDefaults(declared,
+                         duplicate if duplicate is not None else max(declared, FALLBACK.duplicate),
+                         outlier if outlier is not None else FALLBACK.outlier, stranger)
 
 
 def default_threshold(model: str | ModelInfo) -> float:

@@ -146,12 +146,13 @@ def evaluate(models, settings: Settings, root: Path, *, k: int = 3,
     computed = cache.misses - misses_before
     if own_cache:
         cache.close()
-    model = models.embedder.info.name
-    defaults = model_defaults(model)
+    info = models.embedder.info  # a file's own levels (ONNX metadata or sidecar) count
+    model = info.name
+    defaults = model_defaults(info)
     rule = settings.match_rule
     threshold = threshold if threshold is not None else (
         settings.threshold if settings.threshold is not None else defaults.threshold)
-    dup_threshold = settings.duplicate_threshold or strict_threshold(model, threshold)
+    dup_threshold = settings.duplicate_threshold or strict_threshold(info, threshold)
     out_threshold = settings.outlier_threshold or defaults.outlier
     skipped: list[tuple[str, str]] = []
 

@@ -122,7 +122,7 @@ class FaceEngine:
         """Why ``face`` is too poor to be judged, or None (see quality.py)."""
         d = face.detection
         return quality_problem(min(d.width, d.height), sharpness(face.crop), d.prob,
-                               self.settings)
+                               self.settings, d.detector)
 
     def subject(self, rgb: np.ndarray) -> Face:
         """The one face an enrollment photo is about, if it passes the quality gate."""

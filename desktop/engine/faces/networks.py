@@ -86,5 +86,14 @@ def build_detector(settings: Settings, live: bool = False) -> FaceDetector:
                          max_side=settings.detect_max_side, device=settings.device)
     if detector_kind(settings, live) == "yunet":
         from desktop.engine.faces.yunet import YuNetDetector
-        return YuNetDetector(mtcnn)  # type: ignore[return-value]
+        return YuNetDetector(mtcnn,  # type: ignore[return-value]
+                             refine=not (live and points_only(settings)))
     return mtcnn
+
+
+def points_only(settings: Settings) -> bool:
+    """Whether the face model's crop needs only the five points, not MTCNN's box: then
+    the live loop takes YuNet's own points (measured for reid: docs/reid-model.md). Not
+    with passive liveness, whose MiniFASNet crops were measured on MTCNN's boxes."""
+    return settings.model.strip().lower() == "reid" and \
+        settings.liveness not in ("passive", "both")

@@ -20,6 +20,7 @@ from desktop.engine.core.errors import KioskError
 from desktop.engine.core.geometry import iou
 from desktop.engine.core.types import Detection
 from desktop.engine.faces.detection import FaceDetector, scaled_for_detection
+from desktop.engine.faces.quality import YUNET_MIN_SCORE
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +44,12 @@ class YuNetDetector:
     """Same answers as ``FaceDetector.detect`` (MTCNN's boxes, probabilities, landmarks),
     with MTCNN run only where YuNet saw a face."""
 
-    def __init__(self, mtcnn: FaceDetector, path: Path | None = None) -> None:
+    def __init__(self, mtcnn: FaceDetector, path: Path | None = None, *,
+                 refine: bool = True) -> None:
         self.path = path or yunet_path()
+        self.refine = refine
+        """False: YuNet's own boxes, scores and five points, MTCNN never runs (for a model
+        whose crop needs only the points; its score must reach quality.YUNET_MIN_SCORE)."""
         if not self.path.is_file() or not hasattr(cv2, "FaceDetectorYN"):
             raise KioskError(f"live_detector yunet needs the YuNet model at {self.path} "
                              "(set KIOSK_YUNET) and OpenCV >= 4.8")
@@ -66,8 +71,10 @@ class YuNetDetector:
         if scaled is None:
             return []
         small, scale = scaled
+        if not self.refine:
+            return self._yunet_only(small, scale)
         faces = []
-        for x1, y1, x2, y2 in self._regions(self._propose(small), small.shape):
+        for x1, y1, x2, y2 in self._regions(self._propose(small)[0], small.shape):
             for det in self.mtcnn.detect(np.ascontiguousarray(small[y1:y2, x1:x2]),
                                          max(x2 - x1, y2 - y1)):
                 bx1, by1, bx2, by2 = det.box
@@ -99,16 +106,27 @@ class YuNetDetector:
                 regions.append(box)
         return [tuple(r) for r in regions if min(r[2] - r[0], r[3] - r[1]) >= self.min_face_size]
 
-    def _propose(self, small: np.ndarray) -> np.ndarray:
-        """YuNet's boxes (x1, y1, x2, y2) of faces at least min_face_size wide."""
+    def _yunet_only(self, small: np.ndarray, scale: float) -> list[Detection]:
+        boxes, found = self._propose(small)
+        faces = [Detection((float(box[0]) / scale, float(box[1]) / scale, float(box[2]) / scale,
+                            float(box[3]) / scale), float(row[14]),
+                           row[4:14].reshape(5, 2).astype(np.float32) / scale, "yunet")
+                 for box, row in zip(boxes, found) if row[14] >= YUNET_MIN_SCORE
+                 and max(box[2] - box[0], box[3] - box[1]) >= self.min_face_size]
+        faces.sort(key=lambda f: f.area, reverse=True)
+        return faces
+
+    def _propose(self, small: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """YuNet's boxes (x1, y1, x2, y2) of faces at least min_face_size wide, and its
+        rows (box, five points: image-left eye first as MTCNN's, score)."""
         h, w = small.shape[:2]
         self._yunet.setInputSize((w, h))
         _, found = self._yunet.detect(cv2.cvtColor(small, cv2.COLOR_RGB2BGR))
         if found is None:
-            return np.zeros((0, 4), np.float32)
+            return np.zeros((0, 4), np.float32), np.zeros((0, 15), np.float32)
         x, y, bw, bh = found[:, 0], found[:, 1], found[:, 2], found[:, 3]
         keep = np.maximum(bw, bh) >= self.min_face_size * 0.6
-        return np.stack([x, y, x + bw, y + bh], axis=1)[keep].astype(np.float32)
+        return np.stack([x, y, x + bw, y + bh], axis=1)[keep].astype(np.float32), found[keep]
 
 
 def _unique(faces: list[Detection]) -> list[Detection]:

@@ -36,8 +36,12 @@ class Settings:
 
     # --- models --------------------------------------------------------------------
     model: str = "facenet"
-    """Face model: 'facenet', 'dlib', 'fusion' (both) or 'onnx:PATH' (desktop/engine/faces/embedders);
+    """Face model: 'facenet', 'reid', 'dlib', 'fusion' (facenet + dlib) or 'onnx:PATH'
+    (desktop/engine/faces/embedders);
     a gallery made with another model is switched by `reembed --model`."""
+    reid_weights: str | None = None
+    """Folder with the reid model's FP16/face-reidentification-retail-0095.{xml,bin}; None
+    downloads Intel's release-2022.1 files once into torch's cache."""
     dlib_alignment: str = "landmarks"
     """dlib's input: 'landmarks' (warp from MTCNN's points) or 'dlib' (its shape predictor)."""
     weights: str = "vggface2"

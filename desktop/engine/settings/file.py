@@ -60,6 +60,7 @@ _ENV = {
     "FACE_KIOSK_DB": "db_dir",
     "FACE_KIOSK_MODEL": "model",
     "FACENET_WEIGHTS": "weights",
+    "FACE_KIOSK_REID_WEIGHTS": "reid_weights",
     "FACE_KIOSK_DEVICE": "device",
     "FACE_KIOSK_SOURCE": "source",
     "FACE_KIOSK_TOKEN": "api_token",
@@ -73,7 +74,7 @@ _ENV = {
 
 
 _NULLABLE = ("threshold", "duplicate_threshold", "outlier_threshold", "visitor_threshold",
-             "api_token", "db_key", "key_file", "register_max_similarity")
+             "api_token", "db_key", "key_file", "register_max_similarity", "reid_weights")
 _TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 

@@ -2,6 +2,7 @@
 
 - ``facenet``: FaceNet InceptionResnetV1 (weights from ``Settings.weights``), the default;
 - ``dlib``: dlib's ResNet (128-d), packages dlib-bin and face-recognition-models;
+- ``reid``: Intel's face-reidentification-retail-0095 (256-d), run with OpenVINO (reid.py);
 - ``onnx:PATH``: any ArcFace-style ONNX model, run with onnxruntime;
 - ``fusion``: FaceNet and dlib together (score fusion, fusion.py).
 """
@@ -13,15 +14,16 @@ from desktop.engine.settings.config import Settings
 
 __all__ = ["Embedder", "ModelInfo", "normalise", "load_embedder", "parse_model", "MODEL_HELP"]
 
-MODEL_HELP = "facenet (default), dlib, fusion (both), or onnx:PATH (an ArcFace-style .onnx file)"
+MODEL_HELP = ("facenet (default), reid (Intel's face re-identification network), dlib, "
+              "fusion (facenet + dlib), or onnx:PATH (an ArcFace-style .onnx file)")
 
 
 def parse_model(spec: str) -> tuple[str, str]:
-    """('facenet'|'dlib'|'fusion'|'onnx', argument) for a --model value, or KioskError."""
+    """('facenet'|'reid'|'dlib'|'fusion'|'onnx', argument) for a --model value, or KioskError."""
     text = (spec or "").strip()
     kind, _, arg = text.partition(":")
     kind = kind.lower()
-    if kind in ("facenet", "dlib", "fusion") and not arg:
+    if kind in ("facenet", "reid", "dlib", "fusion") and not arg:
         return kind, ""
     if kind == "onnx":
         if not arg:
@@ -48,6 +50,9 @@ def load_embedder(settings: Settings) -> Embedder:
                                onnx_spinning=settings.onnx_spinning)
     import torch  # MTCNN runs on torch whatever the face model
     torch.set_num_threads(threads)
+    if kind == "reid":
+        from desktop.engine.faces.embedders.reid import ReidEmbedder
+        return ReidEmbedder(settings.reid_weights, threads=threads)
     if kind == "dlib":
         from desktop.engine.faces.embedders.dlib_resnet import DlibEmbedder
         return DlibEmbedder(settings.dlib_alignment)

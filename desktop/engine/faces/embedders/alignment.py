@@ -14,6 +14,12 @@ ARCFACE_112 = np.array([[38.2946, 51.6963], [73.5318, 51.5014], [56.0252, 71.736
                         [41.5493, 92.3655], [70.7299, 92.2041]], np.float32)
 """insightface's standard 5-point template for 112x112 crops."""
 
+INTEL_REID_128 = np.array([[0.31556875, 0.46157411], [0.68262292, 0.46157411],
+                           [0.50026250, 0.64050536], [0.34947188, 0.82469196],
+                           [0.65343646, 0.82469196]], np.float32) * 128
+"""Intel's reference points for face-reidentification-retail-0095 (its model card gives
+them in [0,1]; times its 128 px input)."""
+
 DLIB_150 = np.array([[46.3, 46.1], [102.7, 46.1], [74.5, 79.0],
                      [49.7, 105.8], [99.3, 105.8]], np.float32)
 """Mean position of MTCNN's points in dlib's get_face_chip(size=150, padding=0.25) chips

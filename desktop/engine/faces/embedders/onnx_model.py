@@ -1,24 +1,15 @@
 """Any ArcFace-style ONNX face model, run with onnxruntime.
 
 By default the input is a 112x112 RGB crop warped onto the standard ArcFace 5-point
-template, scaled (x - 127.5) / 127.5, NCHW. A model may declare otherwise in its ONNX
-``metadata_props`` (all optional, see ``ONNX_META``):
-
-| key | values | default |
-|---|---|---|
-| face_kiosk.crop | ``arcface`` (5-point warp) or ``box`` (box + margin, as FaceNet) | arcface |
-| face_kiosk.size | input side in pixels | the model's static input size, else 112 |
-| face_kiosk.margin | margin in pixels for ``box`` crops | 32 |
-| face_kiosk.mean / face_kiosk.std | pixel scaling (x - mean) / std | 127.5 / 127.5 |
-| face_kiosk.channels | RGB or BGR | RGB |
-| face_kiosk.name | a display name | the file's stem |
-| face_kiosk.threshold | default cosine threshold | 0.55 |
+template, scaled (x - 127.5) / 127.5, NCHW. A model may declare otherwise (its input,
+its own five-point template, its levels) in its ONNX metadata or in a sidecar JSON file
+beside it: onnx_spec.py lists the keys.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -30,52 +21,11 @@ from desktop.engine.faces.crops import crop_face
 from desktop.engine.faces.embedders import alignment as align
 from desktop.engine.faces.embedders.base import Embedder, normalise
 from desktop.engine.faces.embedders.inception import file_digest
+from desktop.engine.faces.embedders.onnx_spec import PREFIX, OnnxInput, read_sidecar, sidecar_path
+
+__all__ = ["OnnxEmbedder", "OnnxInput", "PREFIX"]
 
 log = logging.getLogger(__name__)
-
-PREFIX = "face_kiosk."
-CROPS = ("arcface", "box")
-
-
-@dataclass(frozen=True)
-class OnnxInput:
-    """How to make the model's input from a photo and an MTCNN detection."""
-    crop: str = "arcface"
-    size: int = 112
-    margin: int = 32
-    mean: float = 127.5
-    std: float = 127.5
-    channels: str = "RGB"
-    name: str | None = None
-    threshold: float | None = None
-
-    def to_metadata(self) -> dict[str, str]:
-        """metadata_props for an exported model (the inverse of ``from_metadata``)."""
-        out = {"crop": self.crop, "size": str(self.size), "margin": str(self.margin),
-               "mean": repr(self.mean), "std": repr(self.std), "channels": self.channels}
-        if self.name:
-            out["name"] = self.name
-        if self.threshold is not None:
-            out["threshold"] = repr(self.threshold)
-        return {PREFIX + k: v for k, v in out.items()}
-
-    @classmethod
-    def from_metadata(cls, meta: dict[str, str], static_size: int | None) -> OnnxInput:
-        values = {k.removeprefix(PREFIX): v for k, v in meta.items() if k.startswith(PREFIX)}
-        try:
-            spec = cls(crop=values.get("crop", "arcface"),
-                       size=int(values.get("size", static_size or 112)),
-                       margin=int(values.get("margin", 32)),
-                       mean=float(values.get("mean", 127.5)), std=float(values.get("std", 127.5)),
-                       channels=values.get("channels", "RGB").upper(), name=values.get("name"),
-                       threshold=float(values["threshold"]) if "threshold" in values else None)
-        except ValueError as exc:
-            raise ValueError(f"bad {PREFIX}* metadata: {exc}") from None
-        if spec.crop not in CROPS or spec.channels not in ("RGB", "BGR") or spec.size < 16 \
-                or spec.std == 0:
-            raise ValueError(f"unsupported {PREFIX}* metadata: {values}")
-        return spec
-
 
 class OnnxEmbedder(Embedder):
     kind = "onnx"
@@ -91,6 +41,11 @@ class OnnxEmbedder(Embedder):
         except ImportError:
             raise WeightsUnavailableError("the onnx model needs onnxruntime: run "
                                           "`pip install -r requirements.txt`") from None
+        sidecar = sidecar_path(file)
+        try:
+            extra = read_sidecar(sidecar) if sidecar is not None else {}
+        except ValueError as exc:
+            raise WeightsUnavailableError(str(exc)) from None
         options = ort.SessionOptions()
         if threads > 0:
             options.intra_op_num_threads = threads
@@ -107,7 +62,8 @@ class OnnxEmbedder(Embedder):
             self._nhwc = shape[3] == 3 and shape[1] != 3
             self._one_at_a_time = shape[0] == 1
             side = shape[1] if self._nhwc else shape[2]
-            meta = self._session.get_modelmeta().custom_metadata_map
+            meta: dict = dict(self._session.get_modelmeta().custom_metadata_map)
+            meta.update(extra)
             self.spec = OnnxInput.from_metadata(meta, side if isinstance(side, int) else None)
             self._input = model_input.name
             dim = self._run(np.zeros((1, self.spec.size, self.spec.size, 3), np.uint8)).shape
@@ -119,10 +75,14 @@ class OnnxEmbedder(Embedder):
             raise WeightsUnavailableError(f"{file}: the model's output has shape {dim}; a face "
                                           f"model must give one vector per face")
         threshold = self.spec.threshold if self.spec.threshold is not None else FALLBACK.threshold
+        digest = file_digest(file)
+        if sidecar is not None:  # the sidecar changes the vectors: another model id
+            digest = hashlib.sha256((digest + self.spec.vectors_key()).encode()).hexdigest()
         self.path = file
         self.info = ModelInfo(name=self.spec.name or file.stem,
-                              model_id="onnx:" + file_digest(file)[:16], dim=int(dim[1]),
-                              threshold=threshold)
+                              model_id="onnx:" + digest[:16], dim=int(dim[1]),
+                              threshold=threshold,
+                              levels=(self.spec.duplicate, self.spec.outlier, self.spec.stranger))
         log.info("ONNX model %s (%s), %d-d, %s crop %d px", self.info.name, self.info.model_id,
                  self.info.dim, self.spec.crop, self.spec.size)
 
@@ -130,8 +90,8 @@ class OnnxEmbedder(Embedder):
         size = self.spec.size
         if self.spec.crop == "box":
             return crop_face(rgb, detection.box, size, self.spec.margin)
-        template = align.scaled_template(align.ARCFACE_112, 112, size)
-        return align.warp_to_template(rgb, detection.landmarks, template, size)
+        return align.warp_to_template(rgb, detection.landmarks,
+                                      self.spec.landmarks_template(), size)
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
         if self._one_at_a_time and len(batch) > 1:
