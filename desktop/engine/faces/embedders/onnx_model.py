@@ -27,6 +27,7 @@ __all__ = ["OnnxEmbedder", "OnnxInput", "PREFIX"]
 
 log = logging.getLogger(__name__)
 
+
 class OnnxEmbedder(Embedder):
     kind = "onnx"
 
