@@ -4,7 +4,7 @@ model table of docs/accuracy.md (reproduce with `python main.py evaluate ... --m
 K=3 photos enrolled per person, mean templates; FNIR at FPIR 1% (lower is better),
 rank-1; all of LFW and ../shared/faces; cost per face at batch 8, one thread, on this
 2-core CPU under a load of 6-9 (``python main.py evaluate --model X``; reid's on a quiet machine,
-docs/reid-model.md).
+docs/models.md).
 """
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ MODEL_FIGURES: tuple[ModelFigures, ...] = (
     ModelFigures("facenet", "FaceNet (CASIA-WebFace weights)", 0.1056, 0.9910, 0.012, 1.0, 53),
     ModelFigures("dlib", "dlib ResNet (128-d)", 0.1461, 0.9877, 0.024, 1.0, 170),
     ModelFigures("fusion", "FaceNet + dlib (score fusion)", 0.0810, 0.9953, 0.008, 1.0, 189),
-    # reid: docs/reid-model.md (cost: batch 8, one thread, OpenVINO f32, quiet machine)
+    # reid: docs/models.md (cost: batch 8, one thread, OpenVINO f32, quiet machine)
     ModelFigures("reid", "Intel face re-identification (fewer misses, faster)",
                  0.0130, 0.9993, 0.0, 1.0, 6),
 )

@@ -40,7 +40,7 @@ MODEL_DEFAULTS = {
     # fusion's genuine-score percentiles were not measured: no instant live decisions
     "fusion-facenet-dlib": ModelDefaults(0.933, 0.949, 0.895),
     # reid: all of LFW; outlier 0.45 flags 0.52% of genuine enrollment photos (FaceNet's
-    # 0.35: 0.55%); docs/reid-model.md
+    # 0.35: 0.55%); docs/models.md
     "face-reidentification-retail-0095": ModelDefaults(0.49, 0.59, 0.45, 0.478),
 }
 FALLBACK = ModelDefaults(0.65, 0.75, 0.35)

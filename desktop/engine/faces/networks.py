@@ -93,7 +93,7 @@ def build_detector(settings: Settings, live: bool = False) -> FaceDetector:
 
 def points_only(settings: Settings) -> bool:
     """Whether the face model's crop needs only the five points, not MTCNN's box: then
-    the live loop takes YuNet's own points (measured for reid: docs/reid-model.md). Not
+    the live loop takes YuNet's own points (measured for reid: docs/models.md). Not
     with passive liveness, whose MiniFASNet crops were measured on MTCNN's boxes."""
     return settings.model.strip().lower() == "reid" and \
         settings.liveness not in ("passive", "both")

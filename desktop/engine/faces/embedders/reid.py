@@ -4,7 +4,7 @@ A MobileNetV2 network, 256-d, compared by cosine. Input: a 128x128 crop warped o
 Intel's own five reference points (``align.INTEL_REID_128``), BGR, raw 0..255 (the network
 scales the pixels itself). It runs on the ``openvino`` package, which reads Intel's official
 IR files (.xml + .bin) as published; onnxruntime cannot read them, and on the ONNX copy it
-was 2x slower per face (docs/reid-model.md). Inference precision is pinned to f32: the
+was 2x slower per face (docs/models.md). Inference precision is pinned to f32: the
 CPU plugin's default on CPUs with bf16 would give slightly different vectors on different
 machines, and kiosks sharing one gallery must compute the same ones.
 
