@@ -36,6 +36,11 @@ def identity(person: int, noise: float = 0.02, seed: int = 0) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
 
+def frame(number: int) -> np.ndarray:
+    """A frame the fake detector knows by ``number`` (its first pixel value)."""
+    return np.full((48, 64, 3), number, np.uint8)
+
+
 def coded_crop(person: int, similarity: float = 1.0) -> np.ndarray:
     """The crop of a face that encodes ``person``; each person's crop has its own coarse
     texture, so a cut to someone else looks different (``tracking.appearance``)."""

@@ -74,6 +74,11 @@ def day_json(row: DayRow) -> dict[str, Any]:
             "last_seen": iso(row.last_seen), "checkins": row.checkins, "kiosks": row.kiosks}
 
 
+FromDay = Annotated[str | None, Query(alias="from", description="YYYY-MM-DD, default today")]
+ToDay = Annotated[str | None, Query(alias="to", description="YYYY-MM-DD, default the from day")]
+"""The day range of the attendance and traffic queries."""
+
+
 def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
     """The API over ``engine``; ``settings`` gives the token, limits and allowed origins.
 
@@ -225,12 +230,7 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
 
     @api.get("/attendance", tags=["attendance"],
              summary="Per day and person: first in, last seen, check-ins")
-    def attendance_between(
-            first: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD, "
-                                               "default today")] = None,
-            last: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD, "
-                                              "default the from day")] = None
-    ) -> dict[str, Any]:
+    def attendance_between(first: FromDay = None, last: ToDay = None) -> dict[str, Any]:
         first, last = day_range(first, last)
         return {"from": first, "to": last,
                 "rows": [day_json(r) for r in engine.attendance.between(first, last)]}
@@ -245,12 +245,7 @@ def create_app(engine: FaceEngine, settings: Settings) -> FastAPI:
 
     @api.get("/traffic", tags=["attendance"],
              summary="Foot traffic per day and hour: visits, unique, known, unknown visitors")
-    def traffic(
-            first: Annotated[str | None, Query(alias="from", description="YYYY-MM-DD, "
-                                               "default today")] = None,
-            last: Annotated[str | None, Query(alias="to", description="YYYY-MM-DD, "
-                                              "default the from day")] = None
-    ) -> dict[str, Any]:
+    def traffic(first: FromDay = None, last: ToDay = None) -> dict[str, Any]:
         from desktop.engine.attendance.traffic import traffic as count
         first, last = day_range(first, last)
         return {"from": first, "to": last,

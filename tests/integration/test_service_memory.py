@@ -4,8 +4,6 @@ ten flat 36-megapixel PNGs each. Memory is measured from outside, in /proc."""
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -14,9 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import ROOT, person_photos
+from conftest import person_photos
 from PIL import Image
-from test_service_process import free_port
+from served import serving
 
 SIDE = 6000                  # 36 MP
 PHOTOS = 10
@@ -46,29 +44,8 @@ def flat_png(face: Path) -> bytes:
 def served(tmp_path_factory, weights_path) -> Iterator[tuple[str, int]]:
     """(base URL, pid) of ``serve`` over an empty gallery."""
     db = tmp_path_factory.mktemp("memory") / "db"
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "main.py", "serve", "--db", str(db), "--weights",
-                             str(weights_path), "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    try:
-        while True:
-            assert proc.poll() is None, "serve exited"
-            assert time.monotonic() < deadline, "serve did not come up in 300 s"
-            try:
-                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.5)
-        yield url, proc.pid
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serving(str(db), str(weights_path)) as served:
+        yield served.url, served.proc.pid
 
 
 def test_two_concurrent_enrollments_of_ten_36mp_pngs_stay_bounded(served):

@@ -4,10 +4,8 @@ at what its log file keeps of a deleted person."""
 from __future__ import annotations
 
 import asyncio
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -15,16 +13,11 @@ from urllib.parse import quote
 import httpx
 import pytest
 from conftest import ROOT, person_photos
+from served import serving
 
 BURST = 100
 ENROLLS_IN_BURST = 10
 HEALTH_LIMIT_S = 1.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -38,29 +31,8 @@ def service(tmp_path_factory, models, weights_path, faces_dir) -> Iterator[tuple
     engine.enroll("Kit_Harington", [(str(p), load_image(p))
                                     for p in person_photos("Kit_Harington")[:2]])
     engine.close()
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "main.py", "serve", "--db", str(db), "--weights",
-                             str(weights_path), "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while True:
-        assert proc.poll() is None, proc.stderr.read() if proc.stderr else "serve exited"
-        assert time.monotonic() < deadline, "serve did not come up in 300 s"
-        try:
-            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.5)
-    try:
-        yield url, db
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with serving(str(db), str(weights_path)) as served:
+        yield served.url, db
 
 
 POLLER = """

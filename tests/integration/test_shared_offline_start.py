@@ -13,6 +13,7 @@ import time
 import httpx
 import pytest
 from conftest import ROOT, person_photos
+from served import serving
 from test_server import running
 
 from desktop.engine.core.errors import StoreOfflineError
@@ -96,39 +97,24 @@ def test_serve_starts_while_the_server_is_down(settings, models, load, weights_p
                                                pg_server, pg_url):
     """``python main.py serve`` after a power cut: it answers from the kiosk's cache,
     /health says degraded, and it joins the store when the server returns."""
-    from test_service_process import free_port
     kiosk = dataclasses.replace(settings, db_url=pg_url)
     tom = person_photos("Tom_Cruise")
     first = FaceEngine(kiosk, models)
     first.enroll("Tom_Cruise", [(str(p), load(p)) for p in tom[:2]])
     first.close()
     pg_server.stop()
-    port = free_port()
-    env = {**os.environ, "FACE_KIOSK_HOME": str(kiosk.db_dir)}
-    proc = subprocess.Popen([sys.executable, "main.py", "serve", "--db", pg_url, "--weights",
-                             str(weights_path), "--port", str(port)], cwd=ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    url = f"http://127.0.0.1:{port}"
     try:
-        def health() -> dict | None:
-            assert proc.poll() is None, proc.stderr.read() if proc.stderr else "exited"
-            try:
-                return httpx.get(f"{url}/health", timeout=5).json()
-            except httpx.TransportError:
-                return None
-        wait_for(lambda: health() is not None, 300)
-        assert health()["status"] == "degraded"
-        answer = httpx.post(f"{url}/recognize", timeout=120, files=[
-            ("image", ("t.jpg", tom[-1].read_bytes(), "image/jpeg"))])
-        assert [f["name"] for f in answer.json()["faces"]] == ["Tom_Cruise"]
-        pg_server.start()
-        wait_for(lambda: (health() or {}).get("status") == "ok", 60)
+        with serving(pg_url, str(weights_path),
+                     env={"FACE_KIOSK_HOME": str(kiosk.db_dir)}) as served:
+            def health() -> dict:
+                served.alive()
+                return httpx.get(f"{served.url}/health", timeout=5).json()
+            assert health()["status"] == "degraded"
+            answer = httpx.post(f"{served.url}/recognize", timeout=120, files=[
+                ("image", ("t.jpg", tom[-1].read_bytes(), "image/jpeg"))])
+            assert [f["name"] for f in answer.json()["faces"]] == ["Tom_Cruise"]
+            pg_server.start()
+            wait_for(lambda: health().get("status") == "ok", 60)
     finally:
         if not (pg_server.data / "postmaster.pid").exists():
             pg_server.start()
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()

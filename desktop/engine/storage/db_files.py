@@ -152,9 +152,9 @@ def _alive(pid: str) -> bool:
     return True
 
 
-def fsync_folder(folder: Path) -> None:
-    """Make a rename or link in ``folder`` survive a power cut."""
-    fd = os.open(folder, os.O_RDONLY)
+def fsync_path(path: Path) -> None:
+    """Flush a file, or a folder (so that a rename or link in it survives a power cut)."""
+    fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
     finally:

@@ -23,6 +23,7 @@ from desktop.engine.core.errors import DatabaseError, KioskError
 from desktop.engine.storage.db_files import (
     MIGRATING_SUFFIX,
     file_state,
+    fsync_path,
     is_encrypted,
     looks_encrypted,
     migration_leftovers,
@@ -97,14 +98,6 @@ def fingerprint(conn: dbapi.Connection) -> dict[str, str]:
     return result
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _discard(tmp: Path) -> None:
     """Securely remove a migration's unfinished copy (clear when decrypting)."""
     for leftover in migration_leftovers(tmp.with_name(tmp.name[:-len(MIGRATING_SUFFIX)])):
@@ -157,12 +150,12 @@ def migrate(path: Path, old_key: str | None, new_key: str | None, *,
                                 f"database is unchanged")
         if before_swap:
             before_swap(tmp)
-        _fsync(tmp)
+        fsync_path(tmp)
         step("verified")
         for suffix in ("-wal", "-shm", "-journal"):
             Path(str(tmp) + suffix).unlink(missing_ok=True)
         os.replace(tmp, path)
-        _fsync(path.parent)
+        fsync_path(path.parent)
         step("swapped")
         if mirror_path(tmp).exists():  # the audit head the new file ends with
             os.replace(mirror_path(tmp), mirror_path(path))

@@ -240,7 +240,7 @@ def _create(path: Path, key: str | None) -> None:
             os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    db_files.fsync_folder(path.parent)
+    db_files.fsync_path(path.parent)
 
 
 def _migrate(cur: _Cursor, path: Path) -> None:

@@ -5,28 +5,14 @@ from __future__ import annotations
 import threading
 import time
 
-import numpy as np
 import pytest
-from synthetic import enroll, face, script, synthetic_engine
+from synthetic import face, frame, script
 from test_sources import write_video
 
 from desktop.engine.core.geometry import iou
 from desktop.engine.live.pipeline import LivePipeline, PipelineListener
 from desktop.engine.live.tracker import UNKNOWN, LiveRecognizer
 from desktop.engine.video.feed import Frame
-
-
-@pytest.fixture
-def synthetic(tmp_path):
-    engine = synthetic_engine(tmp_path / "db")
-    enroll(engine, "Ada", 1)
-    enroll(engine, "Grace", 2)
-    yield engine
-    engine.close()
-
-
-def frame(number: int) -> np.ndarray:
-    return np.full((48, 64, 3), number, np.uint8)
 
 
 def test_iou_of_boxes():

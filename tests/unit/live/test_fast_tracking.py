@@ -7,25 +7,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-from synthetic import enroll, face, script, synthetic_engine
+from synthetic import face, frame, script
 
 from desktop.engine.live.tracker import UNKNOWN, LiveRecognizer
 from desktop.engine.live.tracking import appearance
 
 BOX = (100, 100, 180, 180)
-
-
-@pytest.fixture
-def synthetic(tmp_path):
-    engine = synthetic_engine(tmp_path / "db")
-    enroll(engine, "Ada", 1)
-    enroll(engine, "Grace", 2)
-    yield engine
-    engine.close()
-
-
-def frame(number: int) -> np.ndarray:
-    return np.full((48, 64, 3), number, np.uint8)
 
 
 @dataclass(frozen=True)
