@@ -115,7 +115,7 @@ def test_cli_evaluate_with_reid_from_the_environment(tmp_path, reid_dir, weights
 def test_reid_offline_and_missing_files_say_which_files_where_and_which_flag(tmp_path):
     env = {"TORCH_HOME": str(tmp_path / "torch"), "PATH": "/usr/bin:/bin",
            "https_proxy": "http://127.0.0.1:9", "HTTPS_PROXY": "http://127.0.0.1:9"}
-    proc = subprocess.run([sys.executable, "main.py", "people", "--db", str(tmp_path / "db"),
+    proc = subprocess.run([sys.executable, "main.py", "delete", "Nobody", "--db", str(tmp_path / "db"),
                            "--model", "reid"], cwd=ROOT, capture_output=True, text=True,
                           env=env, timeout=300)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
@@ -123,7 +123,7 @@ def test_reid_offline_and_missing_files_say_which_files_where_and_which_flag(tmp
     assert "face-reidentification-retail-0095.xml" in proc.stderr
     assert str(folder) in proc.stderr and "--reid-weights" in proc.stderr
     assert not list(folder.glob("*")) if folder.exists() else True  # nothing half-written
-    proc = subprocess.run([sys.executable, "main.py", "people", "--db", str(tmp_path / "db"),
+    proc = subprocess.run([sys.executable, "main.py", "delete", "Nobody", "--db", str(tmp_path / "db"),
                            "--model", "reid", "--reid-weights", str(tmp_path)], cwd=ROOT,
                           capture_output=True, text=True, env=env, timeout=300)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
