@@ -220,17 +220,20 @@ def test_reid_is_a_model_name():
 
 
 def test_live_loop_with_reid_takes_yunets_own_points(tmp_path, faces_dir, load):
-    """With reid (no passive liveness) the live detector is YuNet alone: its points land
-    where MTCNN's do, and its faces pass the quality gate on YuNet's own score."""
+    """With reid and yunet_points_only (no passive liveness) the live detector is YuNet
+    alone: its points land where MTCNN's do, and its faces pass the quality gate on
+    YuNet's own score. Off by default: MTCNN still refines."""
     from desktop.engine.faces.networks import build_detector
     from desktop.engine.faces.quality import quality_problem
     from desktop.engine.settings.file import load_settings
-    settings = load_settings(tmp_path / "db", model="reid")
+    assert build_detector(load_settings(tmp_path / "db", model="reid"), live=True).refine
+    settings = load_settings(tmp_path / "db", model="reid", yunet_points_only=True)
     live, photos = build_detector(settings, live=True), build_detector(settings)
     assert live.refine is False
-    assert build_detector(load_settings(tmp_path / "db", model="reid", liveness="passive"),
+    assert build_detector(load_settings(tmp_path / "db", model="reid", liveness="passive",
+                                        yunet_points_only=True), live=True).refine
+    assert build_detector(load_settings(tmp_path / "db", yunet_points_only=True),
                           live=True).refine
-    assert build_detector(load_settings(tmp_path / "db"), live=True).refine
     for path in person_photos("Tom_Cruise")[:4]:
         rgb = load(path)
         (face, *_), (reference, *_) = live.detect(rgb), photos.detect(rgb)

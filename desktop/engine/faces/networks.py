@@ -92,8 +92,9 @@ def build_detector(settings: Settings, live: bool = False) -> FaceDetector:
 
 
 def points_only(settings: Settings) -> bool:
-    """Whether the face model's crop needs only the five points, not MTCNN's box: then
-    the live loop takes YuNet's own points (measured for reid: docs/models.md). Not
-    with passive liveness, whose MiniFASNet crops were measured on MTCNN's boxes."""
-    return settings.model.strip().lower() == "reid" and \
+    """Whether the live loop takes YuNet's own points (``Settings.yunet_points_only``):
+    only for reid, whose crop needs only the five points, not MTCNN's box (measured:
+    docs/models.md), and not with passive liveness, whose MiniFASNet crops were measured
+    on MTCNN's boxes."""
+    return settings.yunet_points_only and settings.model.strip().lower() == "reid" and \
         settings.liveness not in ("passive", "both")
