@@ -156,6 +156,18 @@ def load():
     return _load
 
 
+@pytest.fixture
+def synthetic(tmp_path):
+    """The fast tier's engine: the real FaceEngine with the fake networks of synthetic.py,
+    Ada (person 1) and Grace (person 2) enrolled."""
+    from synthetic import enroll, synthetic_engine
+    engine = synthetic_engine(tmp_path / "db")
+    enroll(engine, "Ada", 1)
+    enroll(engine, "Grace", 2)
+    yield engine
+    engine.close()
+
+
 def pytest_collection_modifyitems(config, items) -> None:
     """Mark every test that needs the real weights (directly or through the ``models``,
     ``settings`` or ``engine`` fixtures) as ``model``: ``pytest -m "not model"`` is the
