@@ -156,6 +156,16 @@ def load():
     return _load
 
 
+def checkpointed(db) -> None:
+    """Wait until the WAL checkpoint completes (another process may still be reading)."""
+    import time
+    for _ in range(50):
+        if db.checkpoint():
+            return
+        time.sleep(0.05)
+    pytest.fail("the WAL checkpoint never completed")
+
+
 @pytest.fixture
 def synthetic(tmp_path):
     """The fast tier's engine: the real FaceEngine with the fake networks of synthetic.py,

@@ -8,12 +8,11 @@ import dataclasses
 import json
 import subprocess
 import sys
-import time
 
 import httpx
 import numpy as np
 import pytest
-from conftest import ROOT, person_photos
+from conftest import ROOT, checkpointed, person_photos
 
 from desktop.engine.core.errors import KioskError, UnknownFaceError, UnknownPersonError
 from desktop.engine.facade.face_engine import FaceEngine
@@ -106,12 +105,7 @@ def test_deleting_one_picture_leaves_no_byte_of_it(settings, models, load, key, 
         entry = audit.entries(engine.db)[-1]
         assert entry.action == "delete_face" and entry.detail == {"sample": wrong.id,
                                                                   "remaining": 4}
-        for _ in range(50):
-            if engine.db.checkpoint():
-                break
-            time.sleep(0.05)
-        else:
-            pytest.fail("the WAL checkpoint never completed")
+        checkpointed(engine.db)
         data = b"".join(p.read_bytes() for p in settings.db_dir.iterdir() if p.is_file())
         for chunk in secrets:
             assert chunk not in data

@@ -13,7 +13,7 @@ import zipfile
 
 import numpy as np
 import pytest
-from conftest import ROOT, person_photos
+from conftest import ROOT, checkpointed, person_photos
 
 from desktop.engine.core.errors import KioskError
 from desktop.engine.facade.face_engine import FaceEngine
@@ -196,12 +196,7 @@ def test_erasure_leaves_no_byte_of_the_person(settings, models, load, tmp_path, 
         while not holder.stdout.readline().startswith("1 "):  # it saw the deletion
             pass
         assert holder.poll() is None  # still running, database still open
-        for _ in range(50):
-            if engine.db.checkpoint():
-                break
-            time.sleep(0.05)
-        else:
-            pytest.fail("the WAL checkpoint never completed")
+        checkpointed(engine.db)
         files = [p for p in settings.db_dir.iterdir() if p.is_file()]
         data = b"".join(p.read_bytes() for p in files)
         assert any(p.name.endswith("-wal") for p in files)  # the holder keeps WAL mode on
